@@ -1,0 +1,89 @@
+# REMLA tagger. `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+RUN_DIR := $(CURDIR)/.run
+MODEL ?= models/latest.model
+ADDR ?= localhost:8080
+COLOR ?= blue
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/remla/tagger/model.CodeVersion=$(VERSION)
+CLUSTER_DIR := $(RUN_DIR)/cluster
+export REMLA_TEST_KUBECONFIG ?= $(CLUSTER_DIR)/kubeconfig
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build remla-app, remla-train and remlactl into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+.PHONY: run
+run: build ## train a model if there is none, then serve on http://localhost:8080
+	@[ -f $(MODEL) ] || $(MAKE) --no-print-directory train
+	@mkdir -p $(RUN_DIR)
+	$(BIN)/remla-app -model $(MODEL) -addr $(ADDR) -color $(COLOR) -feedback-db $(RUN_DIR)/feedback.db
+
+.PHONY: train
+train: ## train the default model on data/ into models/ (models/latest.model) with its report
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/remla-train ./cmd/remla-train
+	$(BIN)/remla-train train -data data -out models
+
+.PHONY: test
+test: ## run every test: unit, browser, promtool, cluster and alert-loop end to end
+	bash test/run-all.sh
+
+.PHONY: test-unit
+test-unit: ## the Go tests that need no cluster (skips the rest)
+	$(GO) test ./...
+
+.PHONY: test-e2e
+test-e2e: ## bring the test cluster up, run the end-to-end tests, tear it down
+	bash test/run-all.sh e2e
+
+.PHONY: cluster-build
+cluster-build: ## build (once) the Kubernetes control plane used by the e2e tests
+	test/cluster/build.sh
+
+.PHONY: cluster-up
+cluster-up: cluster-build ## start the test cluster on 127.0.0.1; kubeconfig in .run/cluster/kubeconfig
+	test/cluster/cluster.sh up $(CLUSTER_DIR)
+
+.PHONY: cluster-down
+cluster-down: ## stop the test cluster started by cluster-up
+	test/cluster/cluster.sh down $(CLUSTER_DIR)
+
+.PHONY: bench
+bench: ## Go benchmarks (text preparation, vectorising, prediction, HTTP, webhook)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: bench-train
+bench-train: ## training time and peak memory, Go beside scikit-learn
+	REMLA_DEPS_PARITY=1 test/deps.sh
+	bash training/bench/bench-train.sh
+
+.PHONY: bench-serve
+bench-serve: ## load the JSON API with wrk (16 connections, 30 s)
+	REMLA_DEPS_BENCH=1 test/deps.sh
+	bash app/bench/bench-serve.sh
+
+.PHONY: parity
+parity: ## scikit-learn beside the Go trainer on the notebook's configurations
+	REMLA_DEPS_PARITY=1 test/deps.sh
+	bash training/parity/parity.sh
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+.PHONY: image
+image: ## build the container image (needs a Docker engine)
+	docker build -t remla-app:$(VERSION) .
+
+.PHONY: clean
+clean: ## remove built binaries and run state (keeps models/)
+	rm -rf $(BIN) $(RUN_DIR)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it:
+#   1. install missing Debian packages (prometheus, alertmanager, chromium, openssl)
+#   2. build the three binaries and train a model for the tests that need a real one
+#   3. build (once, cached) and start the test Kubernetes control plane on 127.0.0.1
+#   4. go test ./... (unit, browser, promtool, deployer on the cluster, alert loop)
+#   5. stop the cluster (also on failure)
+# `test/run-all.sh e2e` runs only the end-to-end packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+mode=${1:-all}
+run_dir=$root/.run
+mkdir -p "$run_dir"
+stamp() { printf '[test %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+stamp "dependencies"
+test/deps.sh
+
+stamp "build binaries"
+make --no-print-directory build >/dev/null
+export REMLA_TEST_BIN_DIR=$root/bin
+
+model_dir=$run_dir/test-model
+if [ ! -f "$model_dir/latest.model" ] || [ -n "$(find data cmd model training -newer "$model_dir/latest.model" -print -quit)" ]; then
+  stamp "train the model the tests use"
+  rm -rf "$model_dir"
+  bin/remla-train train -data data -out "$model_dir" </dev/null
+fi
+export REMLA_TEST_MODEL=$model_dir/latest.model
+
+stamp "test cluster"
+test/cluster/build.sh >/dev/null
+cluster_dir=$run_dir/cluster
+test/cluster/cluster.sh down "$cluster_dir" >/dev/null 2>&1 || true
+trap 'stamp "stop test cluster"; test/cluster/cluster.sh down "$cluster_dir" || true' EXIT
+test/cluster/cluster.sh up "$cluster_dir"
+export REMLA_TEST_KUBECONFIG=$cluster_dir/kubeconfig
+
+if [ "$mode" = e2e ]; then
+  stamp "go test (end to end)"
+  go test -count=1 -timeout 30m ./test/... ./deployer/...
+  (cd test/cluster && go test -count=1 -timeout 10m ./...)
+else
+  stamp "go test ./..."
+  go test -count=1 -timeout 45m ./...
+  stamp "cluster harness tests"
+  (cd test/cluster && go test -count=1 -timeout 10m ./...)
+fi
+stamp "done"
