@@ -89,4 +89,12 @@ var (
 	ErrIncidentSeen = errors.New("incident already handled")
 	// ErrActiveColor: the operation would remove the color serving traffic.
 	ErrActiveColor = errors.New("color is active")
+	// ErrTimeout: a rollout did not become ready before its deadline.
+	ErrTimeout = errors.New("rollout not ready in time")
+	// ErrLocked: another operator holds the deployer's Lease.
+	ErrLocked = errors.New("another operation holds the lock")
+	// ErrNotInitialized: the active Service does not exist yet.
+	ErrNotInitialized = errors.New("not initialized")
+	// ErrNamespace: the namespace does not exist.
+	ErrNamespace = errors.New("namespace not found")
 )

@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/remla/tagger/deployer"
+)
+
+// Exit codes of remlactl, documented in docs/operations.md.
+const (
+	ExitOK       = 0
+	ExitError    = 1 // the cluster or the input said no; the message says why
+	ExitUsage    = 2 // bad flag, argument or color name
+	ExitNotReady = 3 // a rollout timed out or the target color is not ready
+	ExitConflict = 4 // another switch won, or another operator holds the lock
+)
+
+// rootCmd is initialised with the package variables, before any init()
+// function runs, so other files (alert_actor.go) can add commands to it from
+// their init().
+var rootCmd = newRoot()
+
+// Root returns the remlactl command tree.
+func Root() *cobra.Command { return rootCmd }
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "remlactl",
+		Short: "Blue-green deployment of the REMLA tag predictor on Kubernetes",
+		Long: `remlactl deploys the application in two colors (blue and green), each its own
+Helm release, and moves traffic between them by switching the selector of the
+active Service. Its state (active color, last good color, switch history) lives
+in annotations of that Service, so every machine sees the same truth.
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 not ready or timed out, 4 conflict or locked.`,
+		Example: `  remlactl init 1.0.0
+  remlactl deploy green 1.1.0
+  remlactl switch blue
+  remlactl status -o json
+  remlactl undeploy green`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.String("kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
+	pf.String("context", "", "kubeconfig context to use (default the current context)")
+	pf.StringP("namespace", "n", "", "namespace (default: remla.yaml, then the context's namespace, then \"default\")")
+	pf.String("config", os.Getenv("REMLA_CONFIG"), "remla.yaml with release names, labels, chart and ports (default $REMLA_CONFIG, else REMLA's defaults)")
+	pf.Duration("timeout", 5*time.Minute, "give up after this long")
+	pf.BoolP("verbose", "v", false, "log debug lines, including Helm's")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newSwitchCmd(), newStatusCmd(), newHistoryCmd())
+	return root
+}
+
+// Execute runs remlactl with args and returns its exit code; a failure is
+// one line on stderr.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	rootCmd.SetArgs(args)
+	rootCmd.SetOut(stdout)
+	rootCmd.SetErr(stderr)
+	err := rootCmd.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	line, code := explain(err)
+	fmt.Fprintf(stderr, "remlactl: %s\n", line)
+	return code
+}
+
+// deployerFromFlags builds a Deployer from the persistent flags
+// --kubeconfig, --context, -n/--namespace and --config.
+func deployerFromFlags(cmd *cobra.Command) (*deployer.Deployer, error) {
+	f := cmd.Flags()
+	kubeconfig, _ := f.GetString("kubeconfig")
+	kctx, _ := f.GetString("context")
+	ns, _ := f.GetString("namespace")
+	path, _ := f.GetString("config")
+	var cfg *deployer.Config
+	if path != "" {
+		c, err := deployer.LoadConfig(path)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		cfg = c
+	}
+	return deployer.New(deployer.Options{
+		Kubeconfig: kubeconfig,
+		Context:    kctx,
+		Namespace:  ns,
+		Config:     cfg,
+		Logger:     loggerFor(cmd),
+	})
+}
+
+// loggerFor logs text to stderr, debug lines only with -v.
+func loggerFor(cmd *cobra.Command) *slog.Logger {
+	level := slog.LevelInfo
+	if v, _ := cmd.Flags().GetBool("verbose"); v {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+}
+
+// withTimeout applies --timeout to the command's context.
+func withTimeout(cmd *cobra.Command) (context.Context, context.CancelFunc, time.Duration) {
+	t, _ := cmd.Flags().GetDuration("timeout")
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if t <= 0 {
+		c, cancel := context.WithCancel(ctx)
+		return c, cancel, 0
+	}
+	c, cancel := context.WithTimeout(ctx, t)
+	return c, cancel, t
+}
+
+// parseColor turns a bad color into a usage error.
+func parseColor(s string) (deployer.Color, error) {
+	c, err := deployer.ParseColor(s)
+	if err != nil {
+		return "", usageError{err}
+	}
+	return c, nil
+}
+
+// exactArgs is cobra.ExactArgs with a usage exit code and the expected form.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s needs %d argument(s), got %d: usage: %s", cmd.Name(), n, len(args), cmd.UseLine())}
+		}
+		return nil
+	}
+}
+
+// isTerminal tells whether w is a terminal, for the live progress line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }

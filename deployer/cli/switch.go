@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remla/tagger/deployer"
+)
+
+func newSwitchCmd() *cobra.Command {
+	var o deployer.SwitchOptions
+	cmd := &cobra.Command{
+		Use:   "switch <color>",
+		Short: "Move traffic to a color (the seed's switch-traffic.sh)",
+		Long: `switch points the active Service at <color> in one atomic update and records
+the switch (time, from, to, reason, who) in the history. It refuses a color that
+is not deployed or has no ready replica unless --force. If another switch
+changed the state at the same time, it fails with exit code 4 and changes
+nothing. Switching to the active color does nothing.`,
+		Example: `  remlactl switch green
+  remlactl switch blue --reason "latency regression in 1.2.0"
+  remlactl switch green --force   # even with no ready replica`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			to, err := parseColor(args[0])
+			if err != nil {
+				return err
+			}
+			d, err := deployerFromFlags(cmd)
+			if err != nil {
+				return err
+			}
+			ctx, cancel, _ := withTimeout(cmd)
+			defer cancel()
+			if o.Reason == "" {
+				o.Reason = "manual switch"
+			}
+			rec, err := d.Switch(ctx, to, o)
+			if err != nil {
+				return err
+			}
+			if rec == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s is already active; nothing changed\n", to)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "traffic switched from %s to %s\n", orNone(rec.From), rec.To)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&o.Force, "force", false, "switch even if the color is absent or has no ready replica")
+	cmd.Flags().StringVar(&o.Reason, "reason", "", "why, recorded in the history (default \"manual switch\")")
+	return cmd
+}
+
+func orNone(c deployer.Color) string {
+	if c == "" {
+		return "(none)"
+	}
+	return string(c)
+}
