@@ -1,0 +1,223 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// CodeVersion is set at build time:
+// -ldflags "-X github.com/remla/tagger/model.CodeVersion=<git describe>" (the Makefile does this).
+var CodeVersion = "dev"
+
+// TagScore is one predicted tag and its score, the fitted probability that the tag applies.
+type TagScore struct {
+	Tag   string  `json:"tag"`
+	Score float64 `json:"score"`
+}
+
+// Rule is the decision rule that turns per-tag probabilities into the set of predicted tags.
+//
+// A tag t is picked when p_t >= Thresholds[t] and p_t >= Relative·p_top, where p_top is the
+// highest probability of the title. When nothing is picked and AlwaysTop is set, the top tag is
+// picked all the same if p_top >= Floor. At most MaxTags tags are kept (0: no limit).
+// The notebook's rule is Thresholds all 0.5, Relative 0, AlwaysTop false.
+type Rule struct {
+	Name       string    `json:"name"`
+	Thresholds []float64 `json:"thresholds"`
+	Relative   float64   `json:"relative"`
+	AlwaysTop  bool      `json:"always_top"`
+	Floor      float64   `json:"floor"`
+	MaxTags    int       `json:"max_tags"`
+}
+
+// FixedRule is the notebook's rule: a tag is predicted when its probability is at least 0.5.
+func FixedRule(numTags int) Rule {
+	t := make([]float64, numTags)
+	for i := range t {
+		t[i] = 0.5
+	}
+	return Rule{Name: "fixed-0.5", Thresholds: t}
+}
+
+// Pick applies the rule to the probabilities p (one per tag) and appends the picked tag indices,
+// highest probability first, to dst.
+func (r *Rule) Pick(dst []int, p []float64) []int {
+	top := 0
+	for t := range p {
+		if p[t] > p[top] {
+			top = t
+		}
+	}
+	start := len(dst)
+	if len(p) == 0 {
+		return dst
+	}
+	floor := r.Relative * p[top]
+	for t, pt := range p {
+		if pt >= r.Thresholds[t] && pt >= floor {
+			dst = append(dst, t)
+		}
+	}
+	if len(dst) == start && r.AlwaysTop && p[top] >= r.Floor {
+		dst = append(dst, top)
+	}
+	picked := dst[start:]
+	sort.SliceStable(picked, func(i, j int) bool { return p[picked[i]] > p[picked[j]] })
+	if r.MaxTags > 0 && len(picked) > r.MaxTags {
+		dst = dst[:start+r.MaxTags]
+	}
+	return dst
+}
+
+// Meta is what a model file says about how the model was made.
+type Meta struct {
+	// Version identifies the model: creation time and a digest of its content, e.g. "20261126T0142Z-3f2a9c1".
+	Version     string    `json:"version"`
+	CodeVersion string    `json:"code_version"`
+	Created     time.Time `json:"created"`
+	Tokenizer   Tokenizer `json:"tokenizer"`
+	// Config is the training configuration, as the trainer wrote it.
+	Config json.RawMessage `json:"config,omitempty"`
+	// DataSHA256 maps each training/evaluation file name to the sha256 of its bytes.
+	DataSHA256 map[string]string `json:"data_sha256,omitempty"`
+	// Metrics holds the evaluation the trainer ran, as it wrote it.
+	Metrics json.RawMessage `json:"metrics,omitempty"`
+}
+
+// Spec is the full content of a model, as the trainer builds it and the file stores it.
+type Spec struct {
+	Meta       Meta
+	Vectorizer *Vectorizer
+	Tags       []string
+	// Weights is feature-major: Weights[f*len(Tags)+t] is the weight of feature f for tag t, so a
+	// title's scores are one pass over its few non-zero features.
+	Weights []float64
+	Bias    []float64
+	Rule    Rule
+}
+
+// Model is a trained tagger. It is read-only and safe for concurrent use.
+type Model struct {
+	spec   Spec
+	sorted []string
+	pool   sync.Pool
+}
+
+type scratch struct {
+	tokens []string
+	vec    Sparse
+	key    []byte
+	z      []float64
+	picked []int
+}
+
+// New checks that the parts of s fit together and returns the model.
+func New(s Spec) (*Model, error) {
+	if s.Vectorizer == nil {
+		return nil, fmt.Errorf("model has no vectorizer")
+	}
+	nt, nf := len(s.Tags), s.Vectorizer.Len()
+	if nt == 0 {
+		return nil, fmt.Errorf("model has no tags")
+	}
+	if len(s.Weights) != nt*nf {
+		return nil, fmt.Errorf("model has %d weights, want %d features × %d tags = %d", len(s.Weights), nf, nt, nf*nt)
+	}
+	if len(s.Bias) != nt {
+		return nil, fmt.Errorf("model has %d bias values for %d tags", len(s.Bias), nt)
+	}
+	if len(s.Rule.Thresholds) != nt {
+		return nil, fmt.Errorf("decision rule has %d thresholds for %d tags", len(s.Rule.Thresholds), nt)
+	}
+	switch s.Meta.Tokenizer {
+	case TokenizerReference:
+	default:
+		return nil, fmt.Errorf("unknown tokenizer %q", s.Meta.Tokenizer)
+	}
+	seen := make(map[string]bool, nt)
+	for _, t := range s.Tags {
+		if t == "" || seen[t] {
+			return nil, fmt.Errorf("tag %q is empty or repeated", t)
+		}
+		seen[t] = true
+	}
+	for _, w := range s.Weights {
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			return nil, fmt.Errorf("model has a non-finite weight")
+		}
+	}
+	m := &Model{spec: s, sorted: slices.Sorted(slices.Values(s.Tags))}
+	m.pool.New = func() any { return &scratch{z: make([]float64, nt)} }
+	return m, nil
+}
+
+// Spec returns the model's content. The caller must not modify it.
+func (m *Model) Spec() Spec { return m.spec }
+
+// Meta returns what the model file says about how the model was made.
+func (m *Model) Meta() Meta { return m.spec.Meta }
+
+// Version is the model's version string (what the web page and /version show).
+func (m *Model) Version() string { return m.spec.Meta.Version }
+
+// Tags returns every tag the model knows, sorted. The caller must not modify it.
+func (m *Model) Tags() []string { return m.sorted }
+
+// Predict prepares and vectorises the title and returns the tags the decision rule picks, highest
+// score first; an empty (non-nil) slice when none.
+func (m *Model) Predict(title string) []TagScore {
+	s := m.pool.Get().(*scratch)
+	defer m.pool.Put(s)
+	m.scoreInto(s, title)
+	s.picked = m.spec.Rule.Pick(s.picked[:0], s.z)
+	out := make([]TagScore, len(s.picked))
+	for i, t := range s.picked {
+		out[i] = TagScore{Tag: m.spec.Tags[t], Score: s.z[t]}
+	}
+	return out
+}
+
+// Scores returns the probability of every tag for the title, in the order of Spec().Tags.
+func (m *Model) Scores(title string) []float64 {
+	s := m.pool.Get().(*scratch)
+	defer m.pool.Put(s)
+	m.scoreInto(s, title)
+	return slices.Clone(s.z)
+}
+
+// ScoreVector writes the probability of every tag for the feature vector x into p (len(Tags)).
+func (m *Model) ScoreVector(p []float64, x *Sparse) {
+	nt := len(m.spec.Tags)
+	copy(p, m.spec.Bias)
+	w := m.spec.Weights
+	for k, j := range x.Idx {
+		v := x.Val[k]
+		row := w[int(j)*nt : int(j)*nt+nt]
+		for t, wt := range row {
+			p[t] += v * wt
+		}
+	}
+	for t, z := range p {
+		p[t] = Sigmoid(z)
+	}
+}
+
+func (m *Model) scoreInto(s *scratch, title string) {
+	s.tokens = Tokens(s.tokens[:0], title)
+	s.key = m.spec.Vectorizer.Transform(&s.vec, s.tokens, s.key)
+	m.ScoreVector(s.z, &s.vec)
+}
+
+// Sigmoid is the logistic function 1/(1+e^-z), computed without overflow.
+func Sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}

@@ -1,0 +1,135 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// FeatureKind names how a prepared title becomes a feature vector.
+type FeatureKind string
+
+const (
+	// BagOfWords counts the title's words that are in the vocabulary (the notebook's my_bag_of_words).
+	BagOfWords FeatureKind = "bow"
+	// TFIDF weighs the title's n-grams by term frequency × smoothed inverse document frequency,
+	// as scikit-learn's TfidfVectorizer.
+	TFIDF FeatureKind = "tfidf"
+)
+
+// VectorizerConfig is everything about a vectorizer except its fitted vocabulary and idf.
+type VectorizerConfig struct {
+	Kind      FeatureKind `json:"kind"`
+	MaxN      int         `json:"max_n"`     // longest word n-gram (1 or 2)
+	Sublinear bool        `json:"sublinear"` // tf replaced by 1+ln(tf)
+	Normalize bool        `json:"normalize"` // rows scaled to unit L2 norm
+}
+
+// Vectorizer turns prepared tokens into a sparse feature vector. A fitted Vectorizer is
+// read-only and safe for concurrent use.
+type Vectorizer struct {
+	VectorizerConfig
+	terms []string  // feature index → term; a bigram is "w1 w2"
+	idf   []float64 // per feature; nil for BagOfWords
+	index map[string]int32
+}
+
+// NewVectorizer returns a vectorizer over terms (feature i is terms[i]) with the given idf
+// (one per term, or nil for bag-of-words).
+func NewVectorizer(cfg VectorizerConfig, terms []string, idf []float64) (*Vectorizer, error) {
+	switch cfg.Kind {
+	case BagOfWords, TFIDF:
+	default:
+		return nil, fmt.Errorf("unknown feature kind %q (want %q or %q)", cfg.Kind, BagOfWords, TFIDF)
+	}
+	if cfg.MaxN < 1 || cfg.MaxN > 2 {
+		return nil, fmt.Errorf("n-gram length %d is not supported (want 1 or 2)", cfg.MaxN)
+	}
+	if cfg.Kind == TFIDF && len(idf) != len(terms) {
+		return nil, fmt.Errorf("tf-idf vectorizer has %d terms but %d idf values", len(terms), len(idf))
+	}
+	if cfg.Kind == BagOfWords && idf != nil {
+		return nil, fmt.Errorf("bag-of-words vectorizer must not have idf values")
+	}
+	if len(terms) > math.MaxInt32 {
+		return nil, fmt.Errorf("vocabulary of %d terms is too large", len(terms))
+	}
+	v := &Vectorizer{VectorizerConfig: cfg, terms: terms, idf: idf, index: make(map[string]int32, len(terms))}
+	for i, t := range terms {
+		if _, dup := v.index[t]; dup {
+			return nil, fmt.Errorf("term %q appears twice in the vocabulary", t)
+		}
+		v.index[t] = int32(i)
+	}
+	return v, nil
+}
+
+// Len is the number of features.
+func (v *Vectorizer) Len() int { return len(v.terms) }
+
+// Terms returns the vocabulary, feature index → term. The caller must not modify it.
+func (v *Vectorizer) Terms() []string { return v.terms }
+
+// IDF returns the idf of each feature (nil for bag-of-words). The caller must not modify it.
+func (v *Vectorizer) IDF() []float64 { return v.idf }
+
+// Sparse is a sparse vector: Val[k] is the value at index Idx[k]; Idx is strictly increasing.
+type Sparse struct {
+	Idx []int32
+	Val []float64
+}
+
+// Transform writes the feature vector of the prepared tokens into dst, reusing its storage.
+// scratch is a reusable byte buffer for bigram keys (may be nil); the grown buffer is returned.
+func (v *Vectorizer) Transform(dst *Sparse, tokens []string, scratch []byte) []byte {
+	dst.Idx, dst.Val = dst.Idx[:0], dst.Val[:0]
+	for i, w := range tokens {
+		if j, ok := v.index[w]; ok {
+			dst.Idx = append(dst.Idx, j)
+		}
+		if v.MaxN >= 2 && i+1 < len(tokens) {
+			scratch = append(append(append(scratch[:0], w...), ' '), tokens[i+1]...)
+			if j, ok := v.index[string(scratch)]; ok {
+				dst.Idx = append(dst.Idx, j)
+			}
+		}
+	}
+	if len(dst.Idx) == 0 {
+		return scratch
+	}
+	slices.Sort(dst.Idx)
+	// Collapse repeats into counts.
+	n := 0
+	for k := 0; k < len(dst.Idx); {
+		j, c := dst.Idx[k], 1
+		for k++; k < len(dst.Idx) && dst.Idx[k] == j; k++ {
+			c++
+		}
+		dst.Idx[n] = j
+		dst.Val = append(dst.Val, float64(c))
+		n++
+	}
+	dst.Idx = dst.Idx[:n]
+	if v.Kind == TFIDF {
+		for k, j := range dst.Idx {
+			tf := dst.Val[k]
+			if v.Sublinear {
+				tf = 1 + math.Log(tf)
+			}
+			dst.Val[k] = tf * v.idf[j]
+		}
+	}
+	if v.Normalize {
+		var ss float64
+		for _, x := range dst.Val {
+			ss += x * x
+		}
+		if ss > 0 {
+			inv := 1 / math.Sqrt(ss)
+			for k := range dst.Val {
+				dst.Val[k] *= inv
+			}
+		}
+	}
+	return scratch
+}

@@ -1,0 +1,332 @@
+package training
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/remla/tagger/model"
+)
+
+// Config is a complete training configuration. It is stored in the model file.
+type Config struct {
+	Name     string        `json:"name"`
+	Features FeatureConfig `json:"features"`
+	Solver   SolverConfig  `json:"solver"`
+	Rule     RuleConfig    `json:"rule"`
+	Seed     uint64        `json:"seed"`
+}
+
+// Presets are the named configurations: "default" (what `make train` uses) and the notebook's
+// reference configurations, "<bow|tfidf>-<l1|l2>-<C>".
+var Presets = map[string]Config{
+	"default": {
+		Name: "default",
+		Features: FeatureConfig{VectorizerConfig: model.VectorizerConfig{Kind: model.TFIDF, MaxN: 2, Sublinear: true, Normalize: true},
+			MinDF: 2, MaxDF: 0.9},
+		Solver: SolverConfig{Penalty: "l2", C: 8, Tol: 1e-4, MaxIter: 1000},
+		Rule:   RuleConfig{Kind: "tuned", Holdout: 0.2, Shrink: 10},
+	},
+}
+
+func init() {
+	for _, feat := range []string{"bow", "tfidf"} {
+		for _, pen := range []string{"l1", "l2"} {
+			for _, c := range []float64{1, 10} {
+				name := fmt.Sprintf("%s-%s-%g", feat, pen, c)
+				Presets[name] = Reference(feat, pen, c)
+			}
+		}
+	}
+}
+
+// Reference is the notebook's configuration: bag of words over the 5,000 most frequent words or
+// TF-IDF (min_df=5, max_df=0.9, 1–2 grams), liblinear's logistic regression, the 0.5 rule.
+func Reference(features, penalty string, c float64) Config {
+	cfg := Config{
+		Name:   fmt.Sprintf("%s-%s-%g", features, penalty, c),
+		Solver: SolverConfig{Penalty: penalty, C: c, Tol: 1e-4, MaxIter: 1000},
+		Rule:   RuleConfig{Kind: "fixed"},
+	}
+	if features == "bow" {
+		cfg.Features = FeatureConfig{VectorizerConfig: model.VectorizerConfig{Kind: model.BagOfWords, MaxN: 1}, MaxFeatures: 5000}
+	} else {
+		cfg.Features = FeatureConfig{VectorizerConfig: model.VectorizerConfig{Kind: model.TFIDF, MaxN: 2, Normalize: true}, MinDF: 5, MaxDF: 0.9}
+	}
+	return cfg
+}
+
+// Options are the settings that do not change the model.
+type Options struct {
+	Workers  int               // goroutines fitting tags; 0: all cores
+	Progress func(Stage)       // told as fitting goes; may be nil
+	Created  time.Time         // creation time stored in the model (the zero time: now)
+	Extra    map[string]string // more data files to record the sha256 of (name → sha256)
+}
+
+// Stage is a progress report.
+type Stage struct {
+	Name        string // "tune" (fitting on the non-held-out rows) or "fit" (the final fit)
+	Done, Total int
+}
+
+// Result is what training found out besides the model.
+type Result struct {
+	Holdout      *Metrics // the tuned rule on the held-out rows (nil for the fixed rule)
+	HoldoutFixed *Metrics // the 0.5 rule on the held-out rows
+	Iterations   []int
+	Unconverged  []string // tags whose solver hit MaxIter
+	FitSeconds   float64
+}
+
+// Train fits a model on train with cfg.
+func Train(ctx context.Context, cfg Config, train *Dataset, opt Options) (*model.Model, *Result, error) {
+	if train.Tags == nil {
+		return nil, nil, fmt.Errorf("%s has no tags column; training needs labelled titles", train.Path)
+	}
+	start := time.Now()
+	docs := make([][]string, len(train.Titles))
+	for i, t := range train.Titles {
+		docs[i] = model.Tokens(nil, t)
+	}
+	tags := tagList(train.Tags)
+	index := make(map[string]int, len(tags))
+	for i, t := range tags {
+		index[t] = i
+	}
+	truth := make([][]int, len(docs))
+	for i, ts := range train.Tags {
+		for _, t := range ts {
+			truth[i] = append(truth[i], index[t])
+		}
+	}
+	res := &Result{}
+	rule := model.FixedRule(len(tags))
+	switch cfg.Rule.Kind {
+	case "fixed":
+	case "tuned":
+		if cfg.Rule.Holdout <= 0 || cfg.Rule.Holdout >= 1 {
+			return nil, nil, fmt.Errorf("holdout fraction %g: want a number between 0 and 1", cfg.Rule.Holdout)
+		}
+		perm := rand.New(rand.NewPCG(cfg.Seed, 0x5eed)).Perm(len(docs))
+		nh := int(float64(len(docs)) * cfg.Rule.Holdout)
+		held, fit := perm[:nh], perm[nh:]
+		slices.Sort(held)
+		slices.Sort(fit)
+		stage := func(done, total int) {
+			if opt.Progress != nil {
+				opt.Progress(Stage{Name: "tune", Done: done, Total: total})
+			}
+		}
+		lin, vec, err := fitRows(ctx, cfg, docs, truth, len(tags), fit, opt.Workers, stage)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := probabilities(vec, lin, docs, held)
+		ht := pick(truth, held)
+		rule, err = TuneRule(tags, p, ht, cfg.Rule)
+		if err != nil {
+			return nil, nil, err
+		}
+		fixed := model.FixedRule(len(tags))
+		mt := Evaluate(tags, ht, decide(&rule, p), p)
+		mf := Evaluate(tags, ht, decide(&fixed, p), p)
+		res.Holdout, res.HoldoutFixed = &mt, &mf
+	default:
+		return nil, nil, fmt.Errorf("decision rule %q: want fixed or tuned", cfg.Rule.Kind)
+	}
+	all := make([]int, len(docs))
+	for i := range all {
+		all[i] = i
+	}
+	stage := func(done, total int) {
+		if opt.Progress != nil {
+			opt.Progress(Stage{Name: "fit", Done: done, Total: total})
+		}
+	}
+	lin, vec, err := fitRows(ctx, cfg, docs, truth, len(tags), all, opt.Workers, stage)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Iterations = lin.Iterations
+	for t, ok := range lin.Converged {
+		if !ok {
+			res.Unconverged = append(res.Unconverged, tags[t])
+		}
+	}
+	res.FitSeconds = time.Since(start).Seconds()
+
+	created := opt.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	sums := map[string]string{"train": train.SHA256}
+	for k, v := range opt.Extra {
+		sums[k] = v
+	}
+	spec := model.Spec{
+		Meta: model.Meta{CodeVersion: model.CodeVersion, Created: created.UTC().Truncate(time.Second),
+			Tokenizer: model.TokenizerReference, Config: cfgJSON, DataSHA256: sums},
+		Vectorizer: vec, Tags: tags, Weights: lin.Weights, Bias: lin.Bias, Rule: rule,
+	}
+	if err := model.StampVersion(&spec); err != nil {
+		return nil, nil, err
+	}
+	m, err := model.New(spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("assemble model: %w", err)
+	}
+	return m, res, nil
+}
+
+// WithMetrics returns a copy of m whose file also records the metrics (as JSON).
+func WithMetrics(m *model.Model, metrics any) (*model.Model, error) {
+	spec := m.Spec()
+	b, err := json.Marshal(metrics)
+	if err != nil {
+		return nil, err
+	}
+	spec.Meta.Metrics = b
+	return model.New(spec)
+}
+
+func fitRows(ctx context.Context, cfg Config, docs [][]string, truth [][]int, nt int, rows []int, workers int, progress Progress) (*Linear, *model.Vectorizer, error) {
+	sub := make([][]string, len(rows))
+	for k, i := range rows {
+		sub[k] = docs[i]
+	}
+	vec, err := FitVectorizer(cfg.Features, sub)
+	if err != nil {
+		return nil, nil, err
+	}
+	X := Vectorize(vec, sub)
+	Y := make([][]bool, nt)
+	for t := range Y {
+		Y[t] = make([]bool, len(rows))
+	}
+	for k, i := range rows {
+		for _, t := range truth[i] {
+			Y[t][k] = true
+		}
+	}
+	lin, err := FitOneVsRest(ctx, X, Y, cfg.Solver, cfg.Seed, workers, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lin, vec, nil
+}
+
+func probabilities(vec *model.Vectorizer, lin *Linear, docs [][]string, rows []int) [][]float64 {
+	out := make([][]float64, len(rows))
+	var x model.Sparse
+	var key []byte
+	for k, i := range rows {
+		key = vec.Transform(&x, docs[i], key)
+		p := make([]float64, lin.Tags)
+		scoreLinear(p, lin, &x)
+		out[k] = p
+	}
+	return out
+}
+
+func scoreLinear(p []float64, lin *Linear, x *model.Sparse) {
+	nt := lin.Tags
+	copy(p, lin.Bias)
+	for k, j := range x.Idx {
+		v := x.Val[k]
+		row := lin.Weights[int(j)*nt : int(j)*nt+nt]
+		for t, w := range row {
+			p[t] += v * w
+		}
+	}
+	for t := range p {
+		p[t] = model.Sigmoid(p[t])
+	}
+}
+
+func pick[T any](xs []T, rows []int) []T {
+	out := make([]T, len(rows))
+	for k, i := range rows {
+		out[k] = xs[i]
+	}
+	return out
+}
+
+func decide(r *model.Rule, p [][]float64) [][]int {
+	out := make([][]int, len(p))
+	for i, row := range p {
+		out[i] = r.Pick(nil, row)
+	}
+	return out
+}
+
+func tagList(rows [][]string) []string {
+	seen := map[string]bool{}
+	var tags []string
+	for _, ts := range rows {
+		for _, t := range ts {
+			if !seen[t] {
+				seen[t] = true
+				tags = append(tags, t)
+			}
+		}
+	}
+	sort.Strings(tags)
+	return tags
+}
+
+// Evaluation is a model scored on a labelled file with its own rule and with the 0.5 rule.
+type Evaluation struct {
+	File    string    `json:"file"`
+	SHA256  string    `json:"sha256"`
+	Rule    string    `json:"rule"`
+	Metrics Metrics   `json:"metrics"`
+	Fixed   *Metrics  `json:"fixed_rule,omitempty"` // the 0.5 rule, when the model's rule is another
+	Curve   []PRPoint `json:"micro_pr_curve,omitempty"`
+}
+
+// EvaluateModel scores m on the labelled dataset d.
+func EvaluateModel(m *model.Model, d *Dataset) (*Evaluation, error) {
+	if d.Tags == nil {
+		return nil, fmt.Errorf("%s has no tags column; evaluation needs labelled titles", d.Path)
+	}
+	spec := m.Spec()
+	index := make(map[string]int, len(spec.Tags))
+	for i, t := range spec.Tags {
+		index[t] = i
+	}
+	truth := make([][]int, len(d.Titles))
+	unknown := 0
+	for i, ts := range d.Tags {
+		for _, t := range ts {
+			if j, ok := index[t]; ok {
+				truth[i] = append(truth[i], j)
+			} else {
+				unknown++
+			}
+		}
+	}
+	p := make([][]float64, len(d.Titles))
+	for i, title := range d.Titles {
+		p[i] = m.Scores(title)
+	}
+	ev := &Evaluation{File: d.Path, SHA256: d.SHA256, Rule: spec.Rule.Name}
+	ev.Metrics = Evaluate(spec.Tags, truth, decide(&spec.Rule, p), p)
+	ev.Metrics.UnknownTags = unknown
+	if spec.Rule.Name != "fixed-0.5" {
+		fixed := model.FixedRule(len(spec.Tags))
+		f := Evaluate(spec.Tags, truth, decide(&fixed, p), p)
+		f.UnknownTags = unknown
+		ev.Fixed = &f
+	}
+	ev.Curve = MicroPRCurve(truth, p, 200)
+	return ev, nil
+}
