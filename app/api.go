@@ -1,0 +1,149 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/remla/tagger/model"
+)
+
+type predictRequest struct {
+	Title *string `json:"title"`
+}
+
+type predictResponse struct {
+	PredictionID string           `json:"prediction_id"`
+	Title        string           `json:"title"`
+	Tags         []model.TagScore `json:"tags"`
+	ModelVersion string           `json:"model_version"`
+	Color        string           `json:"color"`
+}
+
+type feedbackRequest struct {
+	PredictionID *string  `json:"prediction_id"`
+	Happy        *bool    `json:"happy"`
+	CorrectTags  []string `json:"correct_tags"`
+	WrongTags    []string `json:"wrong_tags"`
+	MissingTags  []string `json:"missing_tags"`
+}
+
+// seedResponse is the shape of the original Flask app's POST /predict.
+type seedResponse struct {
+	Result       []string `json:"result"`
+	Classifier   string   `json:"classifier"`
+	Title        string   `json:"title"`
+	PredictionID string   `json:"prediction_id"`
+}
+
+func abortJSON(c *gin.Context, e *apiError) {
+	c.AbortWithStatusJSON(e.Status, e)
+}
+
+// readTitle decodes {"title": "..."} and checks the title.
+func (s *Server) readTitle(c *gin.Context) (string, bool) {
+	var req predictRequest
+	if e := decodeJSON(c.Request, s.cfg.MaxBodyBytes, &req); e != nil {
+		abortJSON(c, e)
+		return "", false
+	}
+	if req.Title == nil {
+		abortJSON(c, badRequest("title", `field "title" is required: send {"title": "your question title"}`))
+		return "", false
+	}
+	title, e := checkTitle(*req.Title)
+	if e != nil {
+		abortJSON(c, e)
+		return "", false
+	}
+	return title, true
+}
+
+func (s *Server) apiPredict(c *gin.Context) {
+	title, ok := s.readTitle(c)
+	if !ok {
+		return
+	}
+	p := s.predict(title)
+	c.JSON(http.StatusOK, predictResponse{PredictionID: p.ID, Title: p.Title, Tags: p.Tags, ModelVersion: p.ModelVersion, Color: s.cfg.Color})
+}
+
+func (s *Server) seedPredict(c *gin.Context) {
+	title, ok := s.readTitle(c)
+	if !ok {
+		return
+	}
+	p := s.predict(title)
+	c.JSON(http.StatusOK, seedResponse{Result: p.TagNames(), Classifier: "tagger " + s.version, Title: p.Title, PredictionID: p.ID})
+}
+
+func (s *Server) apiFeedback(c *gin.Context) {
+	var req feedbackRequest
+	if e := decodeJSON(c.Request, s.cfg.MaxBodyBytes, &req); e != nil {
+		abortJSON(c, e)
+		return
+	}
+	if req.PredictionID == nil {
+		abortJSON(c, badRequest("prediction_id", `field "prediction_id" is required; use the one POST /api/v1/predict returned`))
+		return
+	}
+	if req.Happy == nil {
+		abortJSON(c, badRequest("happy", `field "happy" is required: true if the tags are right, false if not`))
+		return
+	}
+	p, e := s.recordFeedback(c.Request.Context(), feedbackInput{
+		PredictionID: *req.PredictionID, Happy: *req.Happy,
+		Correct: req.CorrectTags, Wrong: req.WrongTags, Missing: req.MissingTags,
+	})
+	if e != nil {
+		abortJSON(c, e)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"prediction_id": p.ID, "status": "recorded"})
+}
+
+func (s *Server) apiTags(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"tags": s.cfg.Predictor.Tags()})
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if len(s.cfg.Predictor.Tags()) == 0 {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "error": "the model knows no tags"})
+		return
+	}
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "error": err.Error()})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "model_version": s.version})
+}
+
+func (s *Server) versionInfo(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{
+		"model_version": s.version,
+		"code_version":  s.cfg.CodeVersion,
+		"color":         s.cfg.Color,
+		"go_version":    runtime.Version(),
+	})
+}
+
+func (s *Server) openAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIDoc)
+}
+
+func apiNotFound(c *gin.Context) {
+	abortJSON(c, newError(http.StatusNotFound, "", "no route %s %s; see /api/openapi.json for the API", c.Request.Method, c.Request.URL.Path))
+}
+
+func apiMethodNotAllowed(c *gin.Context) {
+	abortJSON(c, newError(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; see /api/openapi.json", c.Request.Method, c.Request.URL.Path))
+}

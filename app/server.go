@@ -1,0 +1,205 @@
+package app
+
+import (
+	_ "embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/remla/tagger/feedback"
+	"github.com/remla/tagger/web"
+)
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// Config is what a Server is built from.
+type Config struct {
+	// Predictor is the loaded model. Required.
+	Predictor Predictor
+	// Store keeps feedback. Required.
+	Store feedback.Store
+	// Color is the deployment slot this server runs as (blue or green); it
+	// is shown on the page and in model_info.
+	Color string
+	// CodeVersion is the build's version (model.CodeVersion), for /version.
+	CodeVersion string
+	// Logger receives the server's logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// MaxBodyBytes caps a request body; 64 KiB when 0.
+	MaxBodyBytes int64
+	// KeepPredictions is how many recent predictions are remembered for
+	// feedback; 20000 when 0.
+	KeepPredictions int
+}
+
+// Server is the tagger's HTTP server. Build it with New and serve Handler.
+type Server struct {
+	cfg         Config
+	version     string
+	known       map[string]struct{}
+	log         *slog.Logger
+	metrics     *metrics
+	predictions *predictions
+	pages       *template.Template
+	engine      *gin.Engine
+}
+
+// New checks cfg and builds the server and its routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.Predictor == nil {
+		return nil, errors.New("app: no model given; load one with model.Load")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("app: no feedback store given; open one with feedback.OpenSQLite")
+	}
+	if cfg.Color == "" {
+		cfg.Color = "blue"
+	}
+	if cfg.CodeVersion == "" {
+		cfg.CodeVersion = "dev"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.KeepPredictions <= 0 {
+		cfg.KeepPredictions = 20000
+	}
+	pages, err := web.Templates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:         cfg,
+		version:     cfg.Predictor.Version(),
+		known:       map[string]struct{}{},
+		log:         cfg.Logger,
+		predictions: newPredictions(cfg.KeepPredictions),
+		pages:       pages,
+	}
+	for _, t := range cfg.Predictor.Tags() {
+		s.known[t] = struct{}{}
+	}
+	s.metrics = newMetrics(s.version, cfg.Color)
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Routes lists the registered routes as "METHOD /path" (gin's syntax for
+// parameters), for tests and the OpenAPI check.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.engine.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
+func (s *Server) routes() {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	e.Use(s.metrics.countRequests, s.logRequests, s.recover, securityHeaders)
+	limit := s.limitBody
+
+	e.GET("/", s.page)
+	e.POST("/", limit, s.pagePredict)
+	e.POST("/feedback", limit, s.pageFeedback)
+	e.GET("/static/*path", s.static())
+
+	e.POST("/predict", limit, s.seedPredict)
+	api := e.Group("/api")
+	api.GET("/openapi.json", s.openAPI)
+	api.POST("/v1/predict", limit, s.apiPredict)
+	api.POST("/v1/feedback", limit, s.apiFeedback)
+	api.GET("/v1/tags", s.apiTags)
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/version", s.versionInfo)
+	e.GET("/metrics", gin.WrapH(s.metrics.handler()))
+
+	e.NoRoute(func(c *gin.Context) {
+		if isAPI(c.Request.URL.Path) {
+			apiNotFound(c)
+			return
+		}
+		s.notFoundPage(c)
+	})
+	e.NoMethod(func(c *gin.Context) {
+		if isAPI(c.Request.URL.Path) || c.Request.URL.Path == "/predict" {
+			apiMethodNotAllowed(c)
+			return
+		}
+		c.String(http.StatusMethodNotAllowed, "method %s is not allowed here\n", c.Request.Method)
+	})
+	s.engine = e
+}
+
+func isAPI(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
+
+func (s *Server) limitBody(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	c.Next()
+}
+
+func (s *Server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status := c.Writer.Status()
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	if !s.log.Enabled(c.Request.Context(), level) {
+		return
+	}
+	s.log.Log(c.Request.Context(), level, "request",
+		"method", c.Request.Method, "path", c.Request.URL.Path, "status", status,
+		"duration", time.Since(start), "remote", c.ClientIP())
+}
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("handler panicked", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v)
+			abortJSON(c, newError(http.StatusInternalServerError, "", "internal error; the server logged it"))
+		}
+	}()
+	c.Next()
+}
+
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	c.Next()
+}
+
+func (s *Server) static() gin.HandlerFunc {
+	files := http.StripPrefix("/static", http.FileServerFS(web.Static()))
+	return func(c *gin.Context) {
+		if strings.HasSuffix(c.Request.URL.Path, "/") { // no directory listings
+			s.notFoundPage(c)
+			return
+		}
+		c.Header("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(c.Writer, c.Request)
+	}
+}
