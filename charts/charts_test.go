@@ -178,7 +178,7 @@ func TestLint(t *testing.T) {
 // cannot read outside its directory); the two must not drift.
 func TestAlertRulesCopy(t *testing.T) {
 	for src, cp := range map[string]string{
-		"../k8s/alert-rules.yml":                          "remla-app/files/alert-rules.yml",
+		"../k8s/alert-rules.yml":                           "remla-app/files/alert-rules.yml",
 		"../k8s/grafana-dashboards/metrics_dashboard.json": "remla-app/files/metrics_dashboard.json",
 	} {
 		a, err := os.ReadFile(src)

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"time"
 
+	"helm.sh/helm/v3/pkg/action"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -45,6 +46,7 @@ type Deployer struct {
 	identity  string
 	host      string
 	nsChecked bool
+	actions   *action.Configuration
 }
 
 // New connects to the cluster lazily: it builds clients but does not call

@@ -57,7 +57,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 not ready or timed out, 4 conflict or lock
 	pf.Duration("timeout", 5*time.Minute, "give up after this long")
 	pf.BoolP("verbose", "v", false, "log debug lines, including Helm's")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newSwitchCmd(), newStatusCmd(), newHistoryCmd())
+	root.AddCommand(newInitCmd(), newDeployCmd(), newSwitchCmd(), newUndeployCmd(), newStatusCmd(), newHistoryCmd())
 	return root
 }
 
