@@ -1,0 +1,123 @@
+package alert
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/remla/tagger/deployer"
+)
+
+// stateTimeout bounds the cluster read behind remla_active_color, so a slow
+// API server makes a scrape report remla_alert_actor_state_up 0, not hang.
+const stateTimeout = 3 * time.Second
+
+// metrics are the actor's own; each Server has its registry, so tests can
+// make many servers.
+type metrics struct {
+	reg          *prometheus.Registry
+	webhooks     *prometheus.CounterVec
+	rollbacks    *prometheus.CounterVec
+	lastRollback prometheus.Gauge
+	duration     prometheus.Histogram
+}
+
+func newMetrics(d Deployer) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remla_alert_actor_webhooks_total",
+			Help: "Webhook notifications received, by what the actor did with them.",
+		}, []string{"result"}),
+		rollbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remla_alert_actor_rollbacks_total",
+			Help: "Rollbacks attempted, by result (switched, not_ready, failed, dry_run).",
+		}, []string{"result"}),
+		lastRollback: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "remla_alert_actor_last_rollback_timestamp_seconds",
+			Help: "Unix time of the last rollback this actor made; 0 before the first.",
+		}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "remla_alert_actor_webhook_duration_seconds",
+			Help:    "Time to handle one webhook notification, cluster calls included.",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+		}),
+	}
+	// Every result exists from start, so rates and dashboards see zeros.
+	for _, r := range []Result{ResultSwitched, ResultDryRun, ResultNoop, ResultDuplicate, ResultNotReady, ResultError,
+		ResultUnauthorized, ResultMalformed, ResultTooLarge, ResultBadMethod} {
+		m.webhooks.WithLabelValues(string(r))
+	}
+	for _, r := range []Result{ResultSwitched, ResultNotReady, "failed", ResultDryRun} {
+		m.rollbacks.WithLabelValues(string(r))
+	}
+	m.reg.MustRegister(m.webhooks, m.rollbacks, m.lastRollback, m.duration, stateCollector{d},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+func (m *metrics) observe(r Result, d time.Duration) {
+	m.webhooks.WithLabelValues(string(r)).Inc()
+	m.duration.Observe(d.Seconds())
+}
+
+func (m *metrics) rollback(r Result) { m.rollbacks.WithLabelValues(string(r)).Inc() }
+
+func (m *metrics) rolledBackAt(t time.Time) {
+	m.lastRollback.Set(float64(t.UnixNano()) / 1e9)
+}
+
+// stateCollector reads the deployer's state at scrape time, so the
+// dashboard shows the active color as the cluster records it, whoever
+// switched (an operator or this actor).
+type stateCollector struct{ d Deployer }
+
+var (
+	activeDesc = prometheus.NewDesc("remla_active_color",
+		"1 for the color the active Service selects, 0 for the other.", []string{"color"}, nil)
+	lastGoodDesc = prometheus.NewDesc("remla_last_good_color",
+		"1 for the color a rollback would return to, 0 for the other.", []string{"color"}, nil)
+	stateUpDesc = prometheus.NewDesc("remla_alert_actor_state_up",
+		"1 when the actor could read the deployer's state from the cluster at this scrape.", nil, nil)
+)
+
+func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- activeDesc
+	ch <- lastGoodDesc
+	ch <- stateUpDesc
+}
+
+func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	st, err := c.d.Status(ctx)
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(stateUpDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(stateUpDesc, prometheus.GaugeValue, 1)
+	if st.Active == "" {
+		return
+	}
+	for _, col := range deployer.Colors {
+		ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, bool01(st.Active == col), string(col))
+		if st.LastGood != "" {
+			ch <- prometheus.MustNewConstMetric(lastGoodDesc, prometheus.GaugeValue, bool01(st.LastGood == col), string(col))
+		}
+	}
+}
+
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
