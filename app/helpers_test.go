@@ -1,0 +1,168 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	pmodel "github.com/prometheus/common/model"
+
+	"github.com/remla/tagger/feedback"
+	"github.com/remla/tagger/model"
+)
+
+// need skips the test with msg outside CI and fails it under CI, where
+// every prerequisite must be there.
+func need(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// realModel loads the model named by REMLA_TEST_MODEL.
+func realModel(t *testing.T) *model.Model {
+	t.Helper()
+	path := os.Getenv("REMLA_TEST_MODEL")
+	if path == "" {
+		need(t, "REMLA_TEST_MODEL is not set; train a model with `go run ./cmd/remla-train train -data data -out /tmp/remla-model` and export REMLA_TEST_MODEL=/tmp/remla-model/latest.model")
+	}
+	m, err := model.Load(path)
+	if err != nil {
+		t.Fatalf("REMLA_TEST_MODEL: %v", err)
+	}
+	return m
+}
+
+// fakePredictor answers from a fixed table: a title it does not know gets
+// no tag. It reaches single branches (e.g. empty predictions) on demand.
+type fakePredictor struct {
+	answers map[string][]model.TagScore
+	tags    []string
+}
+
+func (f fakePredictor) Predict(title string) []model.TagScore {
+	if a, ok := f.answers[title]; ok {
+		return a
+	}
+	return []model.TagScore{}
+}
+func (f fakePredictor) Tags() []string  { return f.tags }
+func (f fakePredictor) Version() string { return "fake-1" }
+
+func newFake() fakePredictor {
+	return fakePredictor{
+		answers: map[string][]model.TagScore{
+			"php sql":  {{Tag: "php", Score: 0.9}, {Tag: "sql", Score: 0.6}},
+			"go sort":  {{Tag: "go", Score: 0.8}},
+			"c# linq":  {{Tag: "c#", Score: 0.7}, {Tag: "linq", Score: 0.55}},
+			"java std": {{Tag: "java", Score: 0.51}},
+		},
+		tags: []string{"c#", "c++", "go", "java", "javascript", "linq", "php", "python", "sql"},
+	}
+}
+
+// testServer is a Server on httptest with a real SQLite store in a temp dir.
+type testServer struct {
+	*Server
+	URL    string
+	DBPath string
+	store  *feedback.SQLite
+}
+
+func startServer(t *testing.T, p Predictor) *testServer {
+	t.Helper()
+	dbPath := filepath.Join(t.TempDir(), "feedback.db")
+	store, err := feedback.OpenSQLite(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Predictor: p, Store: store, Color: "green", CodeVersion: "test",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); store.Close() })
+	return &testServer{Server: s, URL: hs.URL, DBPath: dbPath, store: store}
+}
+
+// do sends one request and returns the status and body.
+func do(t *testing.T, method, url, contentType, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(b)
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// scrape reads /metrics into metric families.
+func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
+	t.Helper()
+	code, body := do(t, http.MethodGet, base+"/metrics", "", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", code)
+	}
+	p := expfmt.NewTextParser(pmodel.UTF8Validation)
+	mf, err := p.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return mf
+}
+
+// value returns the value of the sample of family name whose labels include
+// the given pairs, and whether there is one.
+func value(mf map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
+	f, ok := mf[name]
+	if !ok {
+		return 0, false
+	}
+next:
+	for _, m := range f.GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		for i := 0; i+1 < len(labels); i += 2 {
+			if have[labels[i]] != labels[i+1] {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue(), true
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount()), true
+		case m.Untyped != nil:
+			return m.Untyped.GetValue(), true
+		}
+	}
+	return 0, false
+}
