@@ -223,7 +223,8 @@ func waitAvailable(t testing.TB, cs kubernetes.Interface, ns, name string, repli
 			return false, err
 		}
 		if d.Status.ObservedGeneration < d.Generation || d.Status.AvailableReplicas != replicas || d.Status.UpdatedReplicas != replicas {
-			return false, nil
+			return false, fmt.Errorf("generation %d observed %d, %d updated, %d available, want %d",
+				d.Generation, d.Status.ObservedGeneration, d.Status.UpdatedReplicas, d.Status.AvailableReplicas, replicas)
 		}
 		for _, c := range d.Status.Conditions {
 			if c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionTrue {
@@ -238,7 +239,6 @@ func waitAvailable(t testing.TB, cs kubernetes.Interface, ns, name string, repli
 // endpoints of pods whose names start with podPrefix, and at least one.
 func waitEndpoints(t testing.TB, cs kubernetes.Interface, ns, service, podPrefix string) {
 	t.Helper()
-	var last []string
 	eventually(t, 60*time.Second, "the EndpointSlices of "+service+" to hold only pods "+podPrefix+"*", func(ctx context.Context) (bool, error) {
 		list, err := cs.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{
 			LabelSelector: discoveryv1.LabelServiceName + "=" + service,
@@ -246,13 +246,13 @@ func waitEndpoints(t testing.TB, cs kubernetes.Interface, ns, service, podPrefix
 		if err != nil {
 			return false, err
 		}
-		last = endpointPods(list.Items)
-		if len(last) == 0 {
-			return false, nil
+		pods := endpointPods(list.Items)
+		if len(pods) == 0 {
+			return false, fmt.Errorf("no endpoints")
 		}
-		for _, p := range last {
+		for _, p := range pods {
 			if !strings.HasPrefix(p, podPrefix) || strings.HasSuffix(p, "(not ready)") {
-				return false, nil
+				return false, fmt.Errorf("endpoints %v", pods)
 			}
 		}
 		return true, nil
