@@ -57,20 +57,26 @@ type Labels struct {
 	Version string `json:"version"`
 }
 
-// DefaultConfig returns the layout of REMLA itself.
+// DefaultConfig returns the layout of REMLA itself: releases remla-blue,
+// remla-green and remla-shared, active Service remla, Lease remla-deployer.
 func DefaultConfig() *Config {
+	c := baseConfig()
+	c.fill()
+	return c
+}
+
+// baseConfig holds the defaults that do not derive from App; fill derives
+// the rest (releases <app>-blue, <app>-green, <app>-shared, Service <app>,
+// Lease <app>-deployer), so another application needs only app: in remla.yaml.
+func baseConfig() *Config {
 	return &Config{
 		App:           "remla",
-		Releases:      map[Color]string{Blue: "remla-blue", Green: "remla-green"},
-		SharedRelease: "remla-shared",
-		ActiveService: "remla",
 		Labels:        Labels{App: "app", Color: "color", Version: "version"},
 		Image:         "ghcr.io/remla/tagger",
 		ContainerPort: 8080,
 		ServicePort:   80,
 		Replicas:      2,
 		IngressClass:  "nginx",
-		Lease:         "remla-deployer",
 		HistoryLimit:  100,
 	}
 }
@@ -88,7 +94,7 @@ func LoadConfig(path string) (*Config, error) {
 
 // ParseConfig parses the YAML of a remla.yaml file over the defaults.
 func ParseConfig(data []byte) (*Config, error) {
-	c := DefaultConfig()
+	c := baseConfig()
 	if err := yaml.UnmarshalStrict(data, c); err != nil {
 		return nil, fmt.Errorf("parse deployer config (see docs/operations.md for the fields): %w", err)
 	}
@@ -101,7 +107,7 @@ func ParseConfig(data []byte) (*Config, error) {
 
 // fill puts back defaults for fields a file set to their zero value.
 func (c *Config) fill() {
-	d := DefaultConfig()
+	d := baseConfig()
 	if c.Releases == nil {
 		c.Releases = map[Color]string{}
 	}
@@ -136,6 +142,9 @@ func (c *Config) fill() {
 	}
 	if c.Lease == "" {
 		c.Lease = c.App + "-deployer"
+	}
+	if c.Image == "" {
+		c.Image = d.Image
 	}
 	if c.HistoryLimit == 0 {
 		c.HistoryLimit = d.HistoryLimit
