@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the test control plane (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kwok) once into a cache outside the repository and reuses it.
-# Usage: test/cluster/build.sh   -> prints the bin directory on the last line.
+# Usage: test/cluster/build.sh             build what is missing; prints the bin directory on the last line
+#        test/cluster/build.sh --bin-dir   print the bin directory; exit 1 (building nothing) if a binary is missing
+# A binary appears under its final name only once completely written, and a lock
+# in the cache makes a second build wait for the first instead of building twice.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 K8S_VERSION=v1.37.2
@@ -9,8 +12,21 @@ ETCD_VERSION=v3.7.0
 KWOK_VERSION=v0.8.0
 cache=${REMLA_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/remla/cluster/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION}
 bin=$cache/bin
-mkdir -p "$bin"
+names="etcd kube-apiserver kube-controller-manager kube-scheduler kwok"
 log() { printf '[cluster-build] %s\n' "$*" >&2; }
+complete() { for n in $names; do [ -x "$bin/$n" ] || return 1; done; }
+
+if [ "${1:-}" = --bin-dir ]; then
+  echo "$bin"
+  complete
+  exit
+fi
+mkdir -p "$bin"
+exec 9>"$cache/build.lock"
+if ! flock -n 9; then
+  log "another build is running (lock $cache/build.lock): waiting for it"
+  flock 9
+fi
 
 minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
 ver_flags=""
@@ -35,7 +51,7 @@ build_one kube-scheduler "$here/tools/kube" k8s.io/kubernetes/cmd/kube-scheduler
 if [ ! -x "$bin/kwok" ]; then
   log "kwok: building"
   start=$SECONDS
-  tmp=$(mktemp -d)
+  tmp=$(mktemp -d "$cache/kwok-build.XXXXXX") # same file system, so the mv below is atomic
   GOBIN=$tmp CGO_ENABLED=0 GOFLAGS= go install -trimpath -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION
   mv "$tmp/kwok" "$bin/kwok"; rmdir "$tmp"
   log "kwok: built in $((SECONDS - start))s"
