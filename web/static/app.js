@@ -65,6 +65,7 @@
     feedbackForm.querySelector("details").open = false;
     showError(feedbackError, "");
     feedbackForm.hidden = false;
+    result.classList.remove("answered");
     thanks.hidden = true;
     result.hidden = false;
     history.replaceState(null, "", "/?p=" + encodeURIComponent(p.prediction_id));
@@ -110,7 +111,7 @@
       happy: submitter.value === "yes",
       correct_tags: [], wrong_tags: [], missing_tags: [],
     };
-    for (const input of feedbackForm.querySelectorAll("input[type=radio]:checked")) {
+    for (const input of tagsList.querySelectorAll("input[type=radio]:checked")) {
       const tag = input.name.slice("tag:".length);
       (input.value === "right" ? body.correct_tags : body.wrong_tags).push(tag);
     }
@@ -124,6 +125,7 @@
       return;
     }
     feedbackForm.hidden = true;
+    result.classList.add("answered");
     thanks.hidden = false;
     thanks.setAttribute("tabindex", "-1");
     thanks.focus();
