@@ -1,0 +1,171 @@
+package controlplane
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binDir returns the directory of the built binaries, skipping the test when
+// they have not been built, except under CI.
+func binDir(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("bash", "../build.sh", "--bin-dir").Output()
+	if err != nil {
+		msg := "the cluster binaries are not built (" + strings.TrimSpace(string(out)) + "); run `make cluster-build` (about 15-30 minutes once)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true: " + msg)
+		}
+		t.Skip(msg)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// processesIn returns the live (non-zombie) processes whose command line
+// mentions dir.
+func processesIn(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmdline, []byte(dir)) {
+			continue
+		}
+		if st, err := readStat(pid); err == nil && st.state != 'Z' {
+			found = append(found, e.Name()+" "+string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
+		}
+	}
+	return found
+}
+
+func TestUpReuseRestartDown(t *testing.T) {
+	bin := binDir(t)
+	dir := t.TempDir()
+	var log bytes.Buffer
+	o := Options{Dir: dir, BinDir: bin, Log: &log}
+	t.Cleanup(func() {
+		if err := Down(dir, nil); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+
+	st, err := Up(ctx, o)
+	if err != nil {
+		t.Fatalf("up: %v\n%s", err, log.String())
+	}
+	if len(st.Processes) != len(Components) {
+		t.Fatalf("state lists %d processes, want %d", len(st.Processes), len(Components))
+	}
+	for i, p := range st.Processes {
+		if p.Name != Components[i] || !alive(p) {
+			t.Errorf("process %d: %s pid %d alive %v; want %s alive", i, p.Name, p.PID, alive(p), Components[i])
+		}
+	}
+	c, err := newClient(KubeconfigPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.usable(ctx); err != nil {
+		t.Fatalf("cluster not usable after up: %v", err)
+	}
+	if !strings.HasPrefix(st.Server, "https://127.0.0.1:") || !strings.HasPrefix(st.EtcdURL, "http://127.0.0.1:") {
+		t.Errorf("server %s, etcd %s; want both on 127.0.0.1", st.Server, st.EtcdURL)
+	}
+
+	again, err := Up(ctx, o)
+	if err != nil {
+		t.Fatalf("second up: %v", err)
+	}
+	for i := range st.Processes {
+		if again.Processes[i].PID != st.Processes[i].PID {
+			t.Errorf("second up started %s anew (pid %d, was %d); want the running cluster reused",
+				again.Processes[i].Name, again.Processes[i].PID, st.Processes[i].PID)
+		}
+	}
+
+	// A component that died makes the cluster unhealthy; up then starts afresh.
+	kwok := st.Processes[len(st.Processes)-1]
+	if err := syscall.Kill(kwok.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if !waitDead(kwok, 5*time.Second) {
+		t.Fatal("kwok did not die")
+	}
+	if _, err := Status(ctx, dir); err == nil {
+		t.Errorf("status is healthy with kwok dead")
+	}
+	fresh, err := Up(ctx, o)
+	if err != nil {
+		t.Fatalf("up after kwok died: %v\n%s", err, log.String())
+	}
+	for _, p := range st.Processes {
+		if alive(p) {
+			t.Errorf("%s (pid %d) of the broken cluster still runs after the fresh start", p.Name, p.PID)
+		}
+	}
+
+	if err := Down(dir, nil); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	for _, p := range fresh.Processes {
+		if alive(p) {
+			t.Errorf("%s (pid %d) alive after down", p.Name, p.PID)
+		}
+	}
+	if left := processesIn(t, dir); len(left) > 0 {
+		t.Errorf("processes left after down:\n%s", strings.Join(left, "\n"))
+	}
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); !os.IsNotExist(err) {
+		t.Errorf("state file still there after down (%v)", err)
+	}
+	if err := Down(dir, nil); err != nil {
+		t.Errorf("second down: %v; want nothing to do", err)
+	}
+}
+
+func TestUpFailsFastWithLogTail(t *testing.T) {
+	bin := binDir(t)
+	dir := t.TempDir()
+	o := Options{Dir: dir, BinDir: bin, ExtraArgs: map[string][]string{APIServer: {"--no-such-flag"}}}
+	t.Cleanup(func() { _ = Down(dir, nil) })
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	_, err := Up(ctx, o)
+	if err == nil {
+		t.Fatal("up with a bad apiserver flag succeeded")
+	}
+	for _, want := range []string{"kube-apiserver exited", "unknown flag: --no-such-flag"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if left := processesIn(t, dir); len(left) > 0 {
+		t.Errorf("processes left after a failed up:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+func TestUpRejectsUnknownComponent(t *testing.T) {
+	bin := binDir(t)
+	dir := t.TempDir()
+	_, err := Up(t.Context(), Options{Dir: dir, BinDir: bin, ExtraArgs: map[string][]string{"kubelet": {"-v=2"}}})
+	if err == nil || !strings.Contains(err.Error(), "unknown component") {
+		t.Fatalf("up = %v, want an unknown component error", err)
+	}
+}
