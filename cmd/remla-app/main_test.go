@@ -1,0 +1,379 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/remla/tagger/feedback"
+)
+
+// These tests run the real remla-app binary: from REMLA_TEST_BIN_DIR when
+// set (test/run-all.sh builds it there), else built into a temp dir.
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+func need(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+func binary(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("REMLA_TEST_BIN_DIR"); dir != "" {
+		p := filepath.Join(dir, "remla-app")
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("REMLA_TEST_BIN_DIR is set but has no remla-app: %v; run make build", err)
+		}
+		return p
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "remla-app-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "remla-app")
+		cmd := exec.Command("go", "build", "-o", builtBin, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
+func testModel(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("REMLA_TEST_MODEL")
+	if p == "" {
+		need(t, "REMLA_TEST_MODEL is not set; train a model with `go run ./cmd/remla-train train -data data -out /tmp/remla-model` and export REMLA_TEST_MODEL=/tmp/remla-model/latest.model")
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+// lockedBuffer collects a process's stderr while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+	base string
+	done chan error
+}
+
+// start runs the binary and waits for its "listening" log line.
+func start(t *testing.T, args []string, env []string) *proc {
+	t.Helper()
+	p := &proc{logs: &lockedBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(binary(t), args...)
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stderr = p.logs
+	p.cmd.Stdout = p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		sc := bufio.NewScanner(strings.NewReader(p.logs.String()))
+		for sc.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				p.base = "http://" + line.Addr
+				return p
+			}
+		}
+		select {
+		case err := <-p.done:
+			t.Fatalf("remla-app exited before listening: %v\n%s", err, p.logs)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("remla-app did not log \"listening\" within 30s:\n%s", p.logs)
+	return nil
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (p *proc) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(30 * time.Second):
+		t.Fatalf("remla-app did not exit within 30s:\n%s", p.logs)
+	}
+	return -1
+}
+
+func post(t *testing.T, url, body string) (int, map[string]any) {
+	t.Helper()
+	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func predict(t *testing.T, base, title string) string {
+	t.Helper()
+	code, out := post(t, base+"/api/v1/predict", fmt.Sprintf(`{"title": %q}`, title))
+	id, _ := out["prediction_id"].(string)
+	if code != http.StatusOK || id == "" {
+		t.Fatalf("predict: %d %v", code, out)
+	}
+	return id
+}
+
+func answer(t *testing.T, base, id string, happy bool) {
+	t.Helper()
+	if code, out := post(t, base+"/api/v1/feedback", fmt.Sprintf(`{"prediction_id": %q, "happy": %v}`, id, happy)); code != http.StatusCreated {
+		t.Fatalf("feedback: %d %v", code, out)
+	}
+}
+
+func stored(t *testing.T, db string) map[string]bool {
+	t.Helper()
+	s, err := feedback.OpenSQLite(context.Background(), db) // read-write, so a crashed writer's log is recovered
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out := map[string]bool{}
+	if err := s.Each(context.Background(), func(r feedback.Record) error { out[r.PredictionID] = r.Happy; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestGracefulShutdownAndRestart sends SIGTERM while a request is in
+// flight: the request must still be answered, new connections refused, the
+// process must exit 0, and after a restart (configured by environment
+// variables only) every acknowledged feedback must still be there.
+func TestGracefulShutdownAndRestart(t *testing.T) {
+	modelPath := testModel(t)
+	db := filepath.Join(t.TempDir(), "state", "feedback.db")
+	p := start(t, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-color", "green", "-feedback-db", db, "-log-format", "json"}, nil)
+
+	want := map[string]bool{}
+	for i, title := range []string{"How to parse JSON in Python", "Java NullPointerException in a loop", "Center a div with CSS"} {
+		id := predict(t, p.base, title)
+		if i < 2 {
+			answer(t, p.base, id, i == 0)
+			want[id] = i == 0
+		}
+	}
+
+	// A request in flight: headers and half the body sent, the rest later.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"title": "Segmentation fault with std::vector in C++"}`
+	fmt.Fprintf(conn, "POST /api/v1/predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+	time.Sleep(300 * time.Millisecond)
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The listener closes at once, while the process waits for the request.
+	refused := false
+	for range 50 {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(p.base, "http://"), time.Second)
+		if err != nil {
+			refused = true
+			break
+		}
+		c.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !refused {
+		t.Fatal("new connections are still accepted after SIGTERM")
+	}
+	select {
+	case <-p.done:
+		t.Fatalf("remla-app exited with a request still in flight:\n%s", p.logs)
+	default:
+	}
+
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the in-flight request got no answer: %v\n%s", err, p.logs)
+	}
+	rb, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(rb), `"c++"`) {
+		t.Fatalf("in-flight request: %d %s", res.StatusCode, rb)
+	}
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0:\n%s", code, p.logs)
+	}
+	if !strings.Contains(p.logs.String(), "stopped cleanly") {
+		t.Fatalf("no clean-stop log line:\n%s", p.logs)
+	}
+	if _, err := os.Stat(db + "-wal"); err == nil {
+		if fi, _ := os.Stat(db + "-wal"); fi.Size() != 0 {
+			t.Errorf("the write-ahead log still holds %d bytes after a clean stop; Close should fold it into the database", fi.Size())
+		}
+	}
+
+	// Restart from the environment alone.
+	p2 := start(t, nil, []string{"REMLA_MODEL=" + modelPath, "REMLA_ADDR=127.0.0.1:0", "REMLA_COLOR=blue", "REMLA_FEEDBACK_DB=" + db, "REMLA_LOG_FORMAT=json"})
+	if code, body := get(t, p2.base+"/version"); code != http.StatusOK || !strings.Contains(body, `"color":"blue"`) {
+		t.Fatalf("/version after restart: %d %s", code, body)
+	}
+	if code, body := get(t, p2.base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz after restart: %d %s", code, body)
+	}
+	got := stored(t, db)
+	if len(got) != len(want) {
+		t.Fatalf("after restart the store holds %v, want %v", got, want)
+	}
+	for id, happy := range want {
+		if h, ok := got[id]; !ok || h != happy {
+			t.Fatalf("after restart the store holds %v, want %v", got, want)
+		}
+	}
+	// The new process still takes feedback into the same file.
+	answer(t, p2.base, predict(t, p2.base, "Regex to match an email address"), true)
+	if len(stored(t, db)) != len(want)+1 {
+		t.Fatal("the restarted server did not add to the same store")
+	}
+	p2.cmd.Process.Signal(syscall.SIGINT)
+	if code := p2.wait(t); code != 0 {
+		t.Fatalf("exit code %d after SIGINT, want 0:\n%s", code, p2.logs)
+	}
+}
+
+// TestKillLosesNothingAcknowledged kills the server with SIGKILL right
+// after the last acknowledged feedback: every 201 must be on disk.
+func TestKillLosesNothingAcknowledged(t *testing.T) {
+	modelPath := testModel(t)
+	db := filepath.Join(t.TempDir(), "feedback.db")
+	p := start(t, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-feedback-db", db, "-log-format", "json"}, nil)
+	want := map[string]bool{}
+	for i := range 25 {
+		id := predict(t, p.base, fmt.Sprintf("How to sort a list %d times in Python", i))
+		answer(t, p.base, id, i%3 == 0)
+		want[id] = i%3 == 0
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t)
+	got := stored(t, db)
+	if len(got) != len(want) {
+		t.Fatalf("%d of %d acknowledged answers survived SIGKILL", len(got), len(want))
+	}
+	for id, happy := range want {
+		if got[id] != happy {
+			t.Fatalf("answer %s: stored happy=%v, want %v", id, got[id], happy)
+		}
+	}
+}
+
+// TestBadStart checks that the binary refuses bad settings with exit code 1
+// and a message saying what to do.
+func TestBadStart(t *testing.T) {
+	modelPath := testModel(t)
+	dir := t.TempDir()
+	notModel := filepath.Join(dir, "not.model")
+	os.WriteFile(notModel, []byte("nope"), 0o644)
+	for _, tt := range []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"missing model", []string{"-model", filepath.Join(dir, "none.model")}, "make train"},
+		{"corrupt model", []string{"-model", notModel}, "load model"},
+		{"bad color", []string{"-model", modelPath, "-color", "Not A Color"}, "-color"},
+		{"bad address", []string{"-model", modelPath, "-addr", "127.0.0.1:99999"}, "-addr"},
+		{"stray argument", []string{"-model", modelPath, "serve"}, "unexpected argument"},
+		{"unknown flag", []string{"-port", "80"}, "flag provided but not defined"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// Defaults first: a later flag wins, and a stray argument stays last.
+			args := append([]string{"-feedback-db", filepath.Join(dir, "feedback.db"), "-addr", "127.0.0.1:0"}, tt.args...)
+			cmd := exec.Command(binary(t), args...)
+			out, err := cmd.CombinedOutput()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() == 0 || !strings.Contains(string(out), tt.says) {
+				t.Fatalf("err %v, output %q; want a failure saying %q", err, out, tt.says)
+			}
+		})
+	}
+}
