@@ -89,12 +89,12 @@ func Up(ctx context.Context, o Options) (*State, error) {
 	defer unlock()
 
 	if st, err := readState(o.Dir); err == nil {
-		if herr := health(ctx, o.Dir, st); herr == nil {
+		herr := health(ctx, o.Dir, st)
+		if herr == nil {
 			say("reusing the running cluster in %s (%s)", o.Dir, st.Server)
 			return st, nil
-		} else {
-			say("the cluster recorded in %s is not healthy (%v): stopping what is left of it and starting afresh", o.Dir, herr)
 		}
+		say("the cluster recorded in %s is not healthy (%v): stopping what is left of it and starting afresh", o.Dir, herr)
 		if err := down(o.Dir, st, say); err != nil {
 			return nil, err
 		}
