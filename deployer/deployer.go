@@ -124,7 +124,7 @@ func (d *Deployer) checkNamespace(ctx context.Context) error {
 	switch {
 	case err == nil:
 	case apierrors.IsNotFound(err):
-		return fmt.Errorf("%w: namespace %q does not exist: create it (kubectl create namespace %s) or pass -n", ErrNamespace, d.ns, d.ns)
+		return fmt.Errorf("namespace %q does not exist: create it (kubectl create namespace %s) or pass -n (%w)", d.ns, d.ns, ErrNamespace)
 	case apierrors.IsForbidden(err):
 		// Namespaced RBAC may not allow reading namespaces; go on and let
 		// the real operation speak.

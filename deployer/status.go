@@ -74,6 +74,7 @@ func (d *Deployer) colorStatus(dep *appsv1.Deployment) ColorStatus {
 		Deployed: true,
 		Version:  dep.Spec.Template.Labels[d.cfg.Labels.Version],
 		Ready:    dep.Status.ReadyReplicas,
+		Updated:  dep.Status.UpdatedReplicas,
 		Desired:  1,
 	}
 	if dep.Spec.Replicas != nil {

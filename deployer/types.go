@@ -50,6 +50,9 @@ type ColorStatus struct {
 	Image    string `json:"image,omitempty"`
 	Ready    int32  `json:"ready"`
 	Desired  int32  `json:"desired"`
+	// Updated counts the replicas running Version; below Desired, a rollout
+	// is under way or stuck, and Ready may count pods of the old version.
+	Updated int32 `json:"updated"`
 	// ActiveSince and ActiveReason tell when and why it last became active.
 	ActiveSince  time.Time `json:"activeSince,omitempty"`
 	ActiveReason string    `json:"activeReason,omitempty"`

@@ -77,6 +77,9 @@ func printState(w io.Writer, output, ns string, st *deployer.State) error {
 		if c == st.LastGood && c != st.Active {
 			role += ",last-good"
 		}
+		if cs.Deployed && cs.Updated < cs.Desired {
+			role += fmt.Sprintf(",rollout-incomplete(%d/%d updated)", cs.Updated, cs.Desired)
+		}
 		since := "-"
 		if !cs.ActiveSince.IsZero() {
 			since = cs.ActiveSince.Format(time.RFC3339)

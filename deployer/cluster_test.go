@@ -1,0 +1,397 @@
+package deployer
+
+// Integration tests on the real control plane of test/cluster (kube-apiserver,
+// controller-manager, scheduler, kwok). They skip without REMLA_TEST_KUBECONFIG
+// unless CI=true. Each test has its own namespace.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	authv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/remla/tagger/test/clustertest"
+)
+
+const neverReady = "remla.test/never-ready"
+
+func newTestDeployer(t testing.TB, ns, who string) *Deployer {
+	t.Helper()
+	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who,
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+var quick = DeployOptions{Timeout: time.Minute}
+
+// activeSelector reads the live Service, not the deployer's view of it.
+func activeSelector(t *testing.T, d *Deployer) string {
+	t.Helper()
+	svc, err := d.client.CoreV1().Services(d.ns).Get(context.Background(), "remla", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc.Spec.Selector["color"]
+}
+
+// endpointColors waits until the EndpointSlices of Service remla list ready
+// endpoints, and returns the colors of the pods behind them.
+func endpointColors(t *testing.T, d *Deployer, want string) map[string]int {
+	t.Helper()
+	ctx := testCtx(t)
+	var got map[string]int
+	for {
+		got = map[string]int{}
+		slices, err := d.client.DiscoveryV1().EndpointSlices(d.ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=remla"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range slices.Items {
+			for _, e := range s.Endpoints {
+				if e.TargetRef == nil || (e.Conditions.Ready != nil && !*e.Conditions.Ready) {
+					continue
+				}
+				pod, err := d.client.CoreV1().Pods(d.ns).Get(ctx, e.TargetRef.Name, metav1.GetOptions{})
+				if err == nil {
+					got[pod.Labels["color"]]++
+				}
+			}
+		}
+		if len(got) == 1 && got[want] > 0 {
+			return got
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("EndpointSlices of Service remla: pods by color %v, want only %s", got, want)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func mustStatus(t *testing.T, d *Deployer) *State {
+	t.Helper()
+	st, err := d.Status(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestBlueGreenLifecycle walks the operator's path of the issue: init, deploy
+// green, switch back, refuse to undeploy the active color, undeploy green, a
+// deploy that never becomes ready, and what status and history then say.
+func TestBlueGreenLifecycle(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	d := newTestDeployer(t, ns, "operator:alice")
+	ctx := testCtx(t)
+
+	// init -> blue active
+	if err := d.Init(ctx, "1.0.0", quick); err != nil {
+		t.Fatalf("init: %v", err)
+	}
+	st := mustStatus(t, d)
+	if st.Active != Blue || st.Colors[Blue].Version != "1.0.0" || st.Colors[Blue].Ready != 2 || st.Colors[Green].Deployed {
+		t.Fatalf("after init: %+v", st)
+	}
+	if sel := activeSelector(t, d); sel != "blue" {
+		t.Fatalf("active Service selects %q after init", sel)
+	}
+	endpointColors(t, d, "blue")
+	if err := d.Init(ctx, "1.0.0", quick); err == nil || !strings.Contains(err.Error(), "already initialized") {
+		t.Errorf("second init: %v, want already initialized", err)
+	}
+	ing, err := d.client.NetworkingV1().Ingresses(ns).Get(ctx, "remla", metav1.GetOptions{})
+	if err != nil || ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name != "remla" {
+		t.Errorf("Ingress: %v %v", ing, err)
+	}
+
+	// deploy green 2.0.0 -> waits, switches, blue still running
+	var seen []Progress
+	o := quick
+	o.Progress = func(p Progress) { seen = append(seen, p) }
+	if err := d.Deploy(ctx, Green, "2.0.0", o); err != nil {
+		t.Fatalf("deploy green: %v", err)
+	}
+	if len(seen) == 0 || !seen[len(seen)-1].Done || seen[len(seen)-1].Ready != 2 {
+		t.Errorf("progress: %+v", seen)
+	}
+	st = mustStatus(t, d)
+	if st.Active != Green || st.LastGood != Blue || st.Colors[Green].Version != "2.0.0" || st.Colors[Green].Ready != 2 {
+		t.Fatalf("after deploy green: %+v", st)
+	}
+	if b := st.Colors[Blue]; !b.Deployed || b.Ready != 2 || b.Version != "1.0.0" {
+		t.Errorf("blue must keep running after the switch: %+v", b)
+	}
+	endpointColors(t, d, "green")
+	if err := d.Deploy(ctx, Green, "2.0.1", quick); !errors.Is(err, ErrActiveColor) {
+		t.Errorf("deploy onto the active color: %v, want ErrActiveColor", err)
+	}
+
+	// switch back
+	rec, err := d.Switch(ctx, Blue, SwitchOptions{Reason: "back"})
+	if err != nil || rec == nil || rec.From != Green || rec.To != Blue || rec.By != "operator:alice" {
+		t.Fatalf("switch blue: %+v %v", rec, err)
+	}
+	endpointColors(t, d, "blue")
+	if rec, err := d.Switch(ctx, Blue, SwitchOptions{}); rec != nil || err != nil {
+		t.Errorf("switch to the active color: %+v %v, want a no-op", rec, err)
+	}
+
+	// undeploy of the active color refused; undeploy green
+	if err := d.Undeploy(ctx, Blue); !errors.Is(err, ErrActiveColor) {
+		t.Errorf("undeploy blue (active): %v, want ErrActiveColor", err)
+	}
+	if err := d.Undeploy(ctx, Green); err != nil {
+		t.Fatalf("undeploy green: %v", err)
+	}
+	if _, err := d.client.AppsV1().Deployments(ns).Get(ctx, "remla-green", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("Deployment remla-green after undeploy: %v", err)
+	}
+	if err := d.Undeploy(ctx, Green); err == nil || !strings.Contains(err.Error(), "not deployed") {
+		t.Errorf("undeploy green twice: %v", err)
+	}
+	if _, err := d.Switch(ctx, Green, SwitchOptions{}); !errors.Is(err, ErrNotReady) {
+		t.Errorf("switch to an absent color: %v, want ErrNotReady", err)
+	}
+
+	// a version that never becomes ready: timeout, pods named, traffic stays
+	o = DeployOptions{Timeout: 8 * time.Second, PodLabels: map[string]string{neverReady: "true"}}
+	err = d.Deploy(ctx, Green, "9.9.9", o)
+	var re *RolloutError
+	if !errors.As(err, &re) || !errors.Is(err, ErrTimeout) {
+		t.Fatalf("deploy never-ready green: %v, want a RolloutError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"pod remla-green-", "ImagePullBackOff", "traffic stays on blue"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("timeout message %q lacks %q", msg, want)
+		}
+	}
+	if sel := activeSelector(t, d); sel != "blue" {
+		t.Errorf("traffic moved to %q after a failed deploy", sel)
+	}
+	if _, err := d.Switch(ctx, Green, SwitchOptions{}); !errors.Is(err, ErrNotReady) {
+		t.Errorf("switch to a color with no ready replica: %v, want ErrNotReady", err)
+	}
+	if _, err := d.Switch(ctx, Green, SwitchOptions{Force: true, Reason: "forced"}); err != nil {
+		t.Errorf("forced switch: %v", err)
+	}
+	if _, err := d.Switch(ctx, Blue, SwitchOptions{Reason: "unforce"}); err != nil {
+		t.Errorf("switch back: %v", err)
+	}
+
+	// status and history show what happened, newest first
+	st = mustStatus(t, d)
+	var got []string
+	for _, r := range st.History {
+		got = append(got, fmt.Sprintf("%s>%s:%s", r.From, r.To, r.Reason))
+	}
+	want := []string{"green>blue:unforce", "blue>green:forced", "green>blue:back", "blue>green:deploy 2.0.0", ">blue:init 1.0.0"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("history\n got %v\nwant %v", got, want)
+	}
+	if st.Colors[Blue].ActiveReason != "unforce" || st.Colors[Green].ActiveReason != "forced" || st.Colors[Green].Ready != 0 || st.Colors[Green].Version != "9.9.9" {
+		t.Errorf("status: %+v", st.Colors)
+	}
+	// A second Deployer (another machine) reads the same truth.
+	if st2 := mustStatus(t, newTestDeployer(t, ns, "operator:bob")); st2.Active != Blue || len(st2.History) != len(st.History) {
+		t.Errorf("another client sees %+v", st2)
+	}
+}
+
+// TestConcurrentSwitches races two operators switching to green from blue,
+// several rounds: each round exactly one switch is recorded, the other fails
+// with ErrConflict or finds green already active.
+func TestConcurrentSwitches(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	ctx := testCtx(t)
+	a, b := newTestDeployer(t, ns, "operator:a"), newTestDeployer(t, ns, "operator:b")
+	if err := a.Init(ctx, "1", quick); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Deploy(ctx, Green, "2", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+		t.Fatal(err)
+	}
+	conflicts := 0
+	to := Green
+	const rounds = 6
+	for round := range rounds {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		recs := make([]*SwitchRecord, 2)
+		errs := make([]error, 2)
+		for i, d := range []*Deployer{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				recs[i], errs[i] = d.Switch(ctx, to, SwitchOptions{Reason: fmt.Sprint("round ", round)})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		won := 0
+		for i := range 2 {
+			switch {
+			case errs[i] == nil && recs[i] != nil:
+				won++
+			case errors.Is(errs[i], ErrConflict):
+				conflicts++
+			case errs[i] == nil && recs[i] == nil: // saw the winner's result
+			default:
+				t.Fatalf("round %d: switch %d: %v", round, i, errs[i])
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d switches won, want exactly 1 (%v %v)", round, won, errs, recs)
+		}
+		if sel := activeSelector(t, a); sel != string(to) {
+			t.Fatalf("round %d: selector %s, want %s", round, sel, to)
+		}
+		to = other(to)
+	}
+	st := mustStatus(t, a)
+	if len(st.History) != rounds+1 {
+		t.Errorf("history has %d entries, want %d (init + one per round)", len(st.History), rounds+1)
+	}
+	t.Logf("%d of %d rounds ended in a conflict", conflicts, rounds)
+}
+
+// TestIncidentOnce: one alert incident moves traffic at most once, and a
+// rollback keeps the last good color.
+func TestIncidentOnce(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	ctx := testCtx(t)
+	d := newTestDeployer(t, ns, "operator:x")
+	if err := d.Init(ctx, "1", quick); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Deploy(ctx, Green, "2", quick); err != nil {
+		t.Fatal(err)
+	}
+	o := SwitchOptions{Rollback: true, Incident: "fp1@2026-01-01T00:00:00Z", By: "alert:UsersUnsatisfied", Reason: "rollback"}
+	rec, err := d.Switch(ctx, Blue, o)
+	if err != nil || rec == nil || !rec.Rollback || rec.By != "alert:UsersUnsatisfied" {
+		t.Fatalf("rollback: %+v %v", rec, err)
+	}
+	if st := mustStatus(t, d); st.LastGood != Blue || st.Active != Blue {
+		t.Errorf("after rollback to blue: %+v", st)
+	}
+	if _, err := d.Switch(ctx, Green, SwitchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := mustStatus(t, d)
+	if _, err := d.Switch(ctx, Blue, o); !errors.Is(err, ErrIncidentSeen) {
+		t.Fatalf("same incident again: %v, want ErrIncidentSeen", err)
+	}
+	if after := mustStatus(t, d); after.Active != Green || len(after.History) != len(before.History) {
+		t.Errorf("a seen incident changed the state: %+v", after)
+	}
+}
+
+// TestLease: a long operation holds the Lease; another operator is told who
+// holds it and since when; after release it can go on.
+func TestLease(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	ctx := testCtx(t)
+	a, b := newTestDeployer(t, ns, "operator:alice"), newTestDeployer(t, ns, "operator:bob")
+	_, unlock, err := a.lock(ctx, "deploy green 7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, op := range map[string]func() error{
+		"deploy":   func() error { return b.Deploy(ctx, Green, "8", DeployOptions{NoSwitch: true}) },
+		"init":     func() error { return b.Init(ctx, "8", quick) },
+		"undeploy": func() error { return b.Undeploy(ctx, Green) },
+	} {
+		err := op()
+		if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "held by operator:alice") || !strings.Contains(err.Error(), "deploy green 7") || !strings.Contains(err.Error(), " since ") {
+			t.Errorf("%s while locked: %v", name, err)
+		}
+	}
+	unlock()
+	if err := b.Init(ctx, "8", quick); err != nil {
+		t.Fatalf("init after unlock: %v", err)
+	}
+	l, err := b.client.CoordinationV1().Leases(ns).Get(ctx, "remla-deployer", metav1.GetOptions{})
+	if err != nil || (l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != "") {
+		t.Errorf("Lease after init: %+v %v", l, err)
+	}
+}
+
+// TestClearErrors: a missing namespace and a missing RBAC permission each
+// give an error that says so.
+func TestClearErrors(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	ctx := testCtx(t)
+	missing := newTestDeployer(t, ns+"-missing", "")
+	if _, err := missing.Status(ctx); !errors.Is(err, ErrNamespace) || !strings.Contains(err.Error(), "kubectl create namespace") {
+		t.Errorf("missing namespace: %v", err)
+	}
+
+	// A ServiceAccount with no Role: every call is Forbidden.
+	cs := clustertest.Client(t)
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "nobody"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "nobody", &authv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("token for ServiceAccount nobody: %v", err)
+	}
+	rc := clustertest.RESTConfig(t)
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["c"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData, CertificateAuthority: rc.CAFile}
+	kc.AuthInfos["nobody"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
+	kc.Contexts["nobody"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "nobody", Namespace: ns}
+	kc.CurrentContext = "nobody"
+	path := t.TempDir() + "/kubeconfig"
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Options{Kubeconfig: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Namespace() != ns {
+		t.Errorf("namespace from the context: %s, want %s", d.Namespace(), ns)
+	}
+	if _, err := d.Status(ctx); !apierrors.IsForbidden(err) {
+		t.Errorf("status without RBAC: %v, want Forbidden", err)
+	}
+	if err := d.Deploy(ctx, Green, "1", DeployOptions{NoSwitch: true}); !apierrors.IsForbidden(err) {
+		t.Errorf("deploy without RBAC: %v, want Forbidden", err)
+	}
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(m.Run())
+}
