@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -101,12 +102,25 @@ func Up(ctx context.Context, o Options) (*State, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	// The ports are chosen free, but another program may take one before the
+	// component binds it: then start again on other ports.
+	for attempt := 1; ; attempt++ {
+		st, err := fresh(ctx, o, say)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return st, err
+		}
+		say("a port was taken meanwhile (%v); starting again on other ports", err)
+	}
+}
+
+// fresh starts a new cluster in o.Dir, first removing what an earlier one
+// left there, and stops what it started if it fails.
+func fresh(ctx context.Context, o Options, say func(string, ...any)) (*State, error) {
 	for _, name := range []string{stateFile, KubeconfigFile, pkiDir, etcdDir, logDir, kwokConfigFile} {
 		if err := os.RemoveAll(filepath.Join(o.Dir, name)); err != nil {
 			return nil, fmt.Errorf("clean run directory: %w", err)
 		}
 	}
-
 	u := &upper{o: o, say: say, begin: time.Now()}
 	st, err := u.run(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,5 +168,34 @@ func TestUpRejectsUnknownComponent(t *testing.T) {
 	_, err := Up(t.Context(), Options{Dir: dir, BinDir: bin, ExtraArgs: map[string][]string{"kubelet": {"-v=2"}}})
 	if err == nil || !strings.Contains(err.Error(), "unknown component") {
 		t.Fatalf("up = %v, want an unknown component error", err)
+	}
+}
+
+func TestUpRetriesWhenAPortIsTaken(t *testing.T) {
+	bin := binDir(t)
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	// etcd's metrics listener on a port that stays taken: every attempt fails
+	// the way a port stolen between choosing and binding does.
+	var log bytes.Buffer
+	o := Options{Dir: dir, BinDir: bin, Log: &log, ExtraArgs: map[string][]string{
+		Etcd: {"--listen-metrics-urls=http://" + busy.Addr().String()},
+	}}
+	t.Cleanup(func() { _ = Down(dir, nil) })
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	_, err = Up(ctx, o)
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("up = %v; want etcd's address already in use", err)
+	}
+	if n := strings.Count(log.String(), "starting again on other ports"); n != 2 {
+		t.Errorf("up started again %d times, want 2 (three attempts); log:\n%s", n, log.String())
+	}
+	if left := processesIn(t, dir); len(left) > 0 {
+		t.Errorf("processes left after a failed up:\n%s", strings.Join(left, "\n"))
 	}
 }
