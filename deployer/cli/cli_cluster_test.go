@@ -1,0 +1,169 @@
+package cli_test
+
+// End-to-end tests of the remlactl binary on the test cluster: exit codes,
+// the one-line errors and the output formats an operator or script relies on.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/remla/tagger/deployer"
+	"github.com/remla/tagger/test/clustertest"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		if dir := os.Getenv("REMLA_TEST_BIN_DIR"); dir != "" {
+			bin = filepath.Join(dir, "remlactl")
+			return m.Run()
+		}
+		tmp, err := os.MkdirTemp("", "remlactl-test")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(tmp)
+		bin = filepath.Join(tmp, "remlactl")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/remla/tagger/cmd/remlactl").CombinedOutput()
+		if err != nil {
+			os.Stderr.Write(out)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, kubeconfig, ns string, args ...string) result {
+	t.Helper()
+	full := append([]string{"--kubeconfig", kubeconfig, "-n", ns}, args...)
+	cmd := exec.Command(bin, full...)
+	cmd.Env = append(os.Environ(), "REMLA_CONFIG=")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	r := result{stdout: o.String(), stderr: e.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	t.Logf("remlactl %s -> %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	return r
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestRemlactlOnCluster(t *testing.T) {
+	kc := clustertest.Kubeconfig(t)
+	ns := clustertest.Namespace(t)
+
+	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 || !strings.Contains(r.stdout, "blue runs 1.0.0") {
+		t.Fatalf("init: %+v", r)
+	}
+	r := run(t, kc, ns, "deploy", "green", "2.0.0", "--timeout", "1m")
+	if r.code != 0 || !strings.Contains(r.stdout, "green runs 2.0.0 and has the traffic") {
+		t.Fatalf("deploy green: %+v", r)
+	}
+	if !strings.Contains(r.stderr, "msg=rollout") || !strings.Contains(r.stderr, "ready=2 desired=2") || strings.Contains(r.stderr, "\r") {
+		t.Errorf("off a terminal the progress must be plain log lines: %q", r.stderr)
+	}
+
+	// A version that never becomes ready: exit 3, the pods and why, traffic stays.
+	r = run(t, kc, ns, "deploy", "blue", "9.0.0", "--pod-label", "remla.test/never-ready=true", "--replicas", "1", "--timeout", "8s")
+	line := lastLine(r.stderr)
+	if r.code != 3 || !strings.HasPrefix(line, "remlactl: blue 9.0.0 not ready after") || !strings.Contains(line, "pod remla-blue-") ||
+		!strings.Contains(line, "ImagePullBackOff") || !strings.Contains(line, "traffic stays on green") {
+		t.Errorf("never-ready deploy: exit %d, last line %q", r.code, line)
+	}
+
+	r = run(t, kc, ns, "status", "-o", "json")
+	var st deployer.State
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || r.code != 0 {
+		t.Fatalf("status -o json: %v %+v", err, r)
+	}
+	if st.Active != deployer.Green || st.LastGood != deployer.Blue || st.Colors[deployer.Blue].Version != "9.0.0" || st.Colors[deployer.Green].Ready != 2 {
+		t.Errorf("status after the failed deploy: %+v", st)
+	}
+	if r := run(t, kc, ns, "status"); r.code != 0 || !strings.Contains(r.stdout, "green  active") || !strings.Contains(r.stdout, "rollout-incomplete") {
+		t.Errorf("status table: %+v", r)
+	}
+	if r := run(t, kc, ns, "status", "-o", "yaml"); r.code != 0 || !strings.Contains(r.stdout, "active: green") {
+		t.Errorf("status yaml: %+v", r)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"undeploy", "green"}, 1, "green serves traffic; switch to blue first"},
+		{[]string{"switch", "purple"}, 2, `unknown color "purple": use blue or green`},
+		{[]string{"deploy", "green"}, 2, "deploy needs 2 argument(s)"},
+		{[]string{"switch", "green"}, 0, ""},
+		{[]string{"switch", "blue", "--reason", "cli test"}, 0, ""},
+		{[]string{"switch", "green"}, 0, ""},
+	} {
+		r := run(t, kc, ns, tc.args...)
+		if r.code != tc.code || (tc.want != "" && (!strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1)) {
+			t.Errorf("%v: exit %d stderr %q, want exit %d and one line with %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+
+	r = run(t, kc, ns, "history", "-o", "json")
+	var h []deployer.SwitchRecord
+	if err := json.Unmarshal([]byte(r.stdout), &h); err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 4 || h[0].To != deployer.Green || h[1].Reason != "cli test" || h[2].Reason != "deploy 2.0.0" || h[3].Reason != "init 1.0.0" {
+		t.Errorf("history newest first: %+v", h)
+	}
+	if r := run(t, kc, ns, "history"); !strings.Contains(r.stdout, "cli test") || !strings.HasPrefix(r.stdout, "TIME") {
+		t.Errorf("history table: %q", r.stdout)
+	}
+	if r := run(t, kc, ns, "undeploy", "blue"); r.code != 0 {
+		t.Errorf("undeploy standby blue: %+v", r)
+	}
+
+	// Clear errors: missing namespace, unreachable cluster.
+	if r := run(t, kc, ns+"-nope", "status"); r.code != 1 || !strings.Contains(r.stderr, "does not exist: create it") {
+		t.Errorf("missing namespace: %+v", r)
+	}
+	bad := filepath.Join(t.TempDir(), "kubeconfig")
+	os.WriteFile(bad, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {token: x}}]\ncurrent-context: c\n"), 0o600)
+	if r := run(t, bad, "default", "status"); r.code != 1 || !strings.Contains(r.stderr, "cannot reach the Kubernetes API server") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("unreachable cluster: %+v", r)
+	}
+}
+
+// TestHelp: every command documents itself with examples and the common flags.
+func TestHelp(t *testing.T) {
+	for _, c := range []string{"init", "deploy", "switch", "undeploy", "status", "history"} {
+		out, err := exec.Command(bin, c, "--help").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s --help: %v", c, err)
+		}
+		for _, want := range []string{"Examples:", "--kubeconfig", "--context", "-n, --namespace", "--timeout", "--config"} {
+			if !bytes.Contains(out, []byte(want)) {
+				t.Errorf("%s --help lacks %q", c, want)
+			}
+		}
+	}
+}
