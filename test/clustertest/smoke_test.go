@@ -92,14 +92,19 @@ func TestNeverReadyPodShowsImagePullBackOff(t *testing.T) {
 		}
 	}
 	var badPod corev1.Pod
-	eventually(t, 30*time.Second, "the never-ready pod to report ImagePullBackOff", func(ctx context.Context) (bool, error) {
+	eventually(t, 30*time.Second, "the fake kubelet to give the never-ready pod a container status", func(ctx context.Context) (bool, error) {
 		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=bad"})
-		if err != nil || len(pods.Items) != 1 {
+		if err != nil {
 			return false, err
 		}
+		if len(pods.Items) != 1 {
+			return false, fmt.Errorf("%d pods", len(pods.Items))
+		}
 		badPod = pods.Items[0]
-		st := badPod.Status.ContainerStatuses
-		return len(st) == 1 && st[0].State.Waiting != nil, nil
+		if len(badPod.Status.ContainerStatuses) == 0 {
+			return false, fmt.Errorf("pod %s: phase %s, no container status", badPod.Name, badPod.Status.Phase)
+		}
+		return true, nil
 	})
 	// The good Deployment becoming Available after the bad pod was handled
 	// shows the fake kubelet had every chance to make the bad pod Ready.
