@@ -80,6 +80,15 @@ func (d *Deployer) colorStatus(dep *appsv1.Deployment) ColorStatus {
 	if dep.Spec.Replicas != nil {
 		cs.Desired = *dep.Spec.Replicas
 	}
+	done, msg, err := rolloutDone(dep)
+	switch {
+	case err != nil:
+		cs.Rollout = err.Error()
+	case done:
+		cs.Rollout = "complete"
+	default:
+		cs.Rollout = msg
+	}
 	if cts := dep.Spec.Template.Spec.Containers; len(cts) > 0 {
 		cs.Image = cts[0].Image
 	}

@@ -53,6 +53,9 @@ type ColorStatus struct {
 	// Updated counts the replicas running Version; below Desired, a rollout
 	// is under way or stuck, and Ready may count pods of the old version.
 	Updated int32 `json:"updated"`
+	// Rollout is "complete", or what the rollout still waits for, by the
+	// test of kubectl rollout status ("1 old replicas are pending termination").
+	Rollout string `json:"rollout,omitempty"`
 	// ActiveSince and ActiveReason tell when and why it last became active.
 	ActiveSince  time.Time `json:"activeSince,omitempty"`
 	ActiveReason string    `json:"activeReason,omitempty"`

@@ -99,10 +99,10 @@ func TestRemlactlOnCluster(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || r.code != 0 {
 		t.Fatalf("status -o json: %v %+v", err, r)
 	}
-	if st.Active != deployer.Green || st.LastGood != deployer.Blue || st.Colors[deployer.Blue].Version != "9.0.0" || st.Colors[deployer.Green].Ready != 2 {
+	if st.Active != deployer.Green || st.LastGood != deployer.Blue || st.Colors[deployer.Blue].Version != "9.0.0" || st.Colors[deployer.Green].Ready != 2 || st.Colors[deployer.Green].Rollout != "complete" {
 		t.Errorf("status after the failed deploy: %+v", st)
 	}
-	if r := run(t, kc, ns, "status"); r.code != 0 || !strings.Contains(r.stdout, "green  active") || !strings.Contains(r.stdout, "rollout-incomplete") {
+	if r := run(t, kc, ns, "status"); r.code != 0 || !strings.Contains(r.stdout, "green  active") || !strings.Contains(r.stdout, "1 old replicas are pending termination") {
 		t.Errorf("status table: %+v", r)
 	}
 	if r := run(t, kc, ns, "status", "-o", "yaml"); r.code != 0 || !strings.Contains(r.stdout, "active: green") {

@@ -64,7 +64,7 @@ func printState(w io.Writer, output, ns string, st *deployer.State) error {
 		fmt.Fprintf(w, "namespace %s: not initialized (run remlactl init <version>)\n", ns)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLOR\tROLE\tVERSION\tREADY\tIMAGE\tACTIVE SINCE\tREASON")
+	fmt.Fprintln(tw, "COLOR\tROLE\tVERSION\tREADY\tROLLOUT\tIMAGE\tACTIVE SINCE\tREASON")
 	for _, c := range deployer.Colors {
 		cs := st.Colors[c]
 		role := "standby"
@@ -77,14 +77,11 @@ func printState(w io.Writer, output, ns string, st *deployer.State) error {
 		if c == st.LastGood && c != st.Active {
 			role += ",last-good"
 		}
-		if cs.Deployed && cs.Updated < cs.Desired {
-			role += fmt.Sprintf(",rollout-incomplete(%d/%d updated)", cs.Updated, cs.Desired)
-		}
 		since := "-"
 		if !cs.ActiveSince.IsZero() {
 			since = cs.ActiveSince.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", c, role, dash(cs.Version), cs.Ready, cs.Desired, dash(cs.Image), since, dash(cs.ActiveReason))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\n", c, role, dash(cs.Version), cs.Ready, cs.Desired, dash(cs.Rollout), dash(cs.Image), since, dash(cs.ActiveReason))
 	}
 	return tw.Flush()
 }
