@@ -1,0 +1,57 @@
+package deployer
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/remla/tagger/test/clustertest"
+)
+
+// BenchmarkDeployToSwitch measures `remlactl deploy <standby> <version>`
+// from the call to traffic switched: Helm upgrade of the standby color (2
+// replicas), the rollout-status wait, and the switch. On the test cluster
+// kwok makes pods ready at once, so this is the deployer's own overhead.
+// Run: REMLA_TEST_KUBECONFIG=... go test -run '^$' -bench DeployToSwitch -benchtime 10x ./deployer/
+func BenchmarkDeployToSwitch(b *testing.B) {
+	ns := clustertest.Namespace(b)
+	d := newTestDeployer(b, ns, "operator:bench")
+	ctx := testCtx(b)
+	if err := d.Init(ctx, "0", quick); err != nil {
+		b.Fatal(err)
+	}
+	to := Green
+	b.ResetTimer()
+	for i := range b.N {
+		if err := d.Deploy(ctx, to, fmt.Sprint("v", i+1), DeployOptions{Timeout: time.Minute}); err != nil {
+			b.Fatal(err)
+		}
+		to = other(to)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/deploy")
+}
+
+// BenchmarkSwitch measures `remlactl switch` alone: read the Service, check
+// the target's Deployment, one update.
+// Run: REMLA_TEST_KUBECONFIG=... go test -run '^$' -bench 'Switch$' -benchtime 50x ./deployer/
+func BenchmarkSwitch(b *testing.B) {
+	ns := clustertest.Namespace(b)
+	d := newTestDeployer(b, ns, "operator:bench")
+	ctx := testCtx(b)
+	if err := d.Init(ctx, "1", quick); err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Deploy(ctx, Green, "2", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+		b.Fatal(err)
+	}
+	to := Green
+	b.ResetTimer()
+	for range b.N {
+		rec, err := d.Switch(ctx, to, SwitchOptions{Reason: "bench"})
+		if err != nil || rec == nil {
+			b.Fatal(rec, err)
+		}
+		to = other(to)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/switch")
+}
