@@ -56,6 +56,14 @@ cluster-up: cluster-build ## start the test cluster on 127.0.0.1; kubeconfig in 
 cluster-down: ## stop the test cluster started by cluster-up
 	test/cluster/cluster.sh down $(CLUSTER_DIR)
 
+.PHONY: cluster-status
+cluster-status: ## say whether the test cluster is up and healthy
+	test/cluster/cluster.sh status $(CLUSTER_DIR)
+
+.PHONY: bench-cluster
+bench-cluster: cluster-build ## time the test cluster: start, Deployment Available, selector switch, memory
+	test/cluster/bench.sh
+
 .PHONY: bench
 bench: ## Go benchmarks (text preparation, vectorising, prediction, HTTP, webhook)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
