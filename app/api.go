@@ -132,6 +132,7 @@ func (s *Server) versionInfo(c *gin.Context) {
 		"model_version": s.version,
 		"code_version":  s.cfg.CodeVersion,
 		"color":         s.cfg.Color,
+		"release":       s.cfg.Release,
 		"go_version":    runtime.Version(),
 	})
 }

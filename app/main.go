@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/term"
@@ -64,7 +65,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stderr
 	if err != nil {
 		return err
 	}
-	srv, err := New(Config{Predictor: m, Store: store, Color: *color, CodeVersion: model.CodeVersion, Logger: log})
+	// Decoding the model leaves garbage behind; hand it back to the OS now
+	// so the resident size reflects what serving needs.
+	debug.FreeOSMemory()
+	srv, err := New(Config{Predictor: m, Store: store, Color: *color, CodeVersion: model.CodeVersion,
+		Release: getenv("REMLA_VERSION"), Logger: log})
 	if err != nil {
 		store.Close()
 		return err

@@ -29,6 +29,9 @@ type Config struct {
 	Color string
 	// CodeVersion is the build's version (model.CodeVersion), for /version.
 	CodeVersion string
+	// Release is the deployment's version label (the chart sets
+	// REMLA_VERSION), for /version; empty outside a cluster.
+	Release string
 	// Logger receives the server's logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// MaxBodyBytes caps a request body; 64 KiB when 0.

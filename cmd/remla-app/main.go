@@ -4,7 +4,10 @@
 //
 // Every flag can also be set from the environment: REMLA_MODEL, REMLA_ADDR,
 // REMLA_COLOR, REMLA_FEEDBACK_DB, REMLA_LOG_LEVEL, REMLA_LOG_FORMAT. A flag
-// wins over its variable. SIGTERM or SIGINT shuts the server down gracefully.
+// wins over its variable. REMLA_VERSION (set by the Helm chart) is reported
+// as "release" by /version. SIGTERM or SIGINT shuts the server down
+// gracefully: in-flight requests finish, the feedback store is flushed, and
+// the exit code is 0.
 package main
 
 import (
