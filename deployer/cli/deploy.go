@@ -22,7 +22,8 @@ ready (the test of kubectl rollout status), then installs the shared release:
 the active Service pointing at blue, the Ingress and, when the cluster serves
 monitoring.coreos.com/v1, the ServiceMonitor, PrometheusRule and dashboard.
 It records the first entry of the history. A namespace is initialized once;
-afterwards use deploy.
+afterwards use deploy (init --with-monitoring on an initialized namespace only
+adds the monitoring and re-applies the shared release, traffic unchanged).
 
 --with-monitoring first installs the kube-prometheus-stack chart from
 https://prometheus-community.github.io/helm-charts (the cluster and this
@@ -48,6 +49,19 @@ machine must reach it), so the alert rules and the dashboard have a home.`,
 			if withMonitoring {
 				if err := d.InstallMonitoring(ctx); err != nil {
 					return err
+				}
+				st, err := d.Status(ctx)
+				if err != nil {
+					return err
+				}
+				if st.Active != "" {
+					// Already initialized: add the monitoring objects to the
+					// shared release, traffic unchanged.
+					if err := d.ApplyShared(ctx); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "monitoring installed; shared release re-applied, %s keeps the traffic\n", st.Active)
+					return nil
 				}
 			}
 			if err := d.Init(ctx, args[0], o); err != nil {
