@@ -1,0 +1,536 @@
+package e2e_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/remla/tagger/deployer"
+	"github.com/remla/tagger/test/clustertest"
+)
+
+// The alert the test provokes and the number of unhappy answers it sends
+// (the rule needs at least 5 answers in its window).
+const (
+	wantAlert  = "UsersUnsatisfied"
+	badAnswers = 8
+)
+
+// TestAlertLoopRollsBack runs the whole rollback loop with real parts:
+// blue (good) and green (bad) deployed on the test cluster with green
+// active; two remla-app processes standing for the colors; Prometheus
+// scraping them every second with the project's rules; Alertmanager with the
+// project's route; and `remlactl alert-actor` switching the real Service.
+func TestAlertLoopRollsBack(t *testing.T) {
+	kubeconfig := clustertest.Kubeconfig(t)
+	promBin := debianTool(t, "prometheus", "prometheus")
+	amBin := debianTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
+	model := os.Getenv("REMLA_TEST_MODEL")
+	if model == "" {
+		unavailable(t, "REMLA_TEST_MODEL is not set: train one with `go run ./cmd/remla-train train -data data -out /tmp/remla-model` and export REMLA_TEST_MODEL=/tmp/remla-model/latest.model (make test does this)")
+	}
+	appBin, ctlBin := projectBin(t, "remla-app"), projectBin(t, "remlactl")
+	root := repoRoot(t)
+	ns := clustertest.Namespace(t)
+	client := clustertest.Client(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+
+	// The cluster: blue 1.0.0 (good), then green 1.1.0 deployed and switched to.
+	cfg := deployer.DefaultConfig()
+	d, err := deployer.New(deployer.Options{Kubeconfig: kubeconfig, Namespace: ns, Identity: "operator:e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Init(ctx, "1.0.0", deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
+		t.Fatalf("init blue: %v", err)
+	}
+	if err := d.Deploy(ctx, deployer.Green, "1.1.0", deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
+		t.Fatalf("deploy green: %v", err)
+	}
+	before, err := d.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Active != deployer.Green || before.LastGood != deployer.Blue || before.Colors[deployer.Blue].Ready == 0 {
+		t.Fatalf("after deploying green: active %s, last good %s, blue ready %d; want green, blue, > 0",
+			before.Active, before.LastGood, before.Colors[deployer.Blue].Ready)
+	}
+	selector := func() (string, error) {
+		svc, err := client.CoreV1().Services(ns).Get(ctx, cfg.ActiveService, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		return svc.Spec.Selector[cfg.Labels.Color], nil
+	}
+	if c, err := selector(); err != nil || c != "green" {
+		t.Fatalf("active Service selects %q (%v), want green", c, err)
+	}
+
+	// The two colors as real processes.
+	apps := map[string]string{}
+	var procs []*proc
+	for _, color := range []string{"blue", "green"} {
+		addr := freeAddr(t)
+		procs = append(procs, start(t, dir, "remla-app-"+color, appBin, "-model", model, "-addr", addr,
+			"-color", color, "-feedback-db", filepath.Join(dir, color+".db")))
+		apps[color] = "http://" + addr
+	}
+	for _, color := range []string{"blue", "green"} {
+		waitFor(t, "remla-app "+color+" ready", 60*time.Second, 100*time.Millisecond, procs, httpOK(apps[color]+"/readyz"))
+	}
+
+	// The actor, as operators run it.
+	token := randomToken(t)
+	tokenFile := filepath.Join(dir, "alert-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	actorAddr := freeAddr(t)
+	actorURL := "http://" + actorAddr
+	startActor := func(name string) *proc {
+		p := start(t, dir, name, ctlBin, "alert-actor", "--kubeconfig", kubeconfig, "-n", ns,
+			"--listen", actorAddr, "--token-file", tokenFile, "--log-format", "json")
+		waitFor(t, name+" /healthz", 30*time.Second, 50*time.Millisecond, append(procs, p), httpOK(actorURL+"/healthz"))
+		return p
+	}
+	actor := startActor("alert-actor")
+	procs = append(procs, actor)
+	for _, forged := range []string{"", "Bearer wrong-" + token} {
+		if code := postWebhook(t, actorURL+"/webhook", forged, filepath.Join(root, "deployer/alert/testdata/firing.json")); code != http.StatusUnauthorized {
+			t.Fatalf("forged webhook (Authorization %q): %d, want 401", forged, code)
+		}
+	}
+
+	// Alertmanager with the project's route, pointed at the actor.
+	amAddr := freeAddr(t)
+	amConfig := renderAlertmanagerConfig(t, filepath.Join(root, "k8s/alertmanager.yml"), dir, actorURL+"/webhook", tokenFile)
+	procs = append(procs, start(t, dir, "alertmanager", amBin, "--config.file="+amConfig,
+		"--storage.path="+filepath.Join(dir, "am-data"), "--web.listen-address="+amAddr, "--cluster.listen-address="))
+	waitFor(t, "alertmanager ready", 30*time.Second, 100*time.Millisecond, procs, httpOK("http://"+amAddr+"/-/ready"))
+
+	// Prometheus with the project's rules, scraping every second.
+	promAddr := freeAddr(t)
+	promURL := "http://" + promAddr
+	promConfig := filepath.Join(dir, "prometheus.yml")
+	writePrometheusConfig(t, promConfig, filepath.Join(root, "k8s/alert-rules.yml"), amAddr, apps, actorAddr)
+	procs = append(procs, start(t, dir, "prometheus", promBin, "--config.file="+promConfig,
+		"--storage.tsdb.path="+filepath.Join(dir, "prom-data"), "--web.listen-address="+promAddr))
+	waitFor(t, "prometheus knows its alertmanager and scrapes all targets", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		var am struct {
+			Data struct {
+				ActiveAlertmanagers []struct{ URL string } `json:"activeAlertmanagers"`
+			} `json:"data"`
+		}
+		b, err := get(ctx, promURL+"/api/v1/alertmanagers")
+		if err != nil {
+			return false, err
+		}
+		if err := json.Unmarshal(b, &am); err != nil || len(am.Data.ActiveAlertmanagers) == 0 {
+			return false, fmt.Errorf("no active alertmanager yet (%v)", err)
+		}
+		up, err := promQuery(ctx, promURL, "up == 1")
+		if err != nil {
+			return false, err
+		}
+		return len(up) == 3, fmt.Errorf("%d of 3 targets up", len(up))
+	})
+
+	// Some ordinary traffic on both colors, then unhappy users on green.
+	for _, color := range []string{"blue", "green"} {
+		for i := range 5 {
+			predict(t, ctx, apps[color], titles[i%len(titles)])
+		}
+	}
+	var ids []string
+	for i := range badAnswers {
+		ids = append(ids, predict(t, ctx, apps["green"], titles[i%len(titles)]))
+	}
+	firstBad := time.Now()
+	for _, id := range ids {
+		feedback(t, ctx, apps["green"], id, false)
+	}
+
+	// The rollback: the selector goes back to blue.
+	waitFor(t, "the active Service to select blue", 60*time.Second, 20*time.Millisecond, procs, func() (bool, error) {
+		c, err := selector()
+		if c == "blue" || err != nil {
+			return c == "blue", err
+		}
+		// Say why it waits: a not_ready answer means blue lost its ready
+		// pods (on the test cluster: the fake node's heartbeat lapsed).
+		var why []string
+		for _, r := range []string{"not_ready", "error", "noop"} {
+			if n, _ := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="`+r+`"}`); n > 0 {
+				why = append(why, fmt.Sprintf("%s answers: %v", r, n))
+			}
+		}
+		return false, fmt.Errorf("selector still %s; actor: %v", c, why)
+	})
+	switched := time.Since(firstBad)
+	after, err := d.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := after.History[0]
+	if after.Active != deployer.Blue || after.LastGood != deployer.Blue || rec.To != deployer.Blue || rec.From != deployer.Green ||
+		rec.Reason != wantAlert || rec.By != "alert:"+wantAlert || !rec.Rollback || rec.Incident == "" {
+		t.Fatalf("after the rollback: active %s, last good %s, newest record %+v; want blue, blue, green->blue by alert:%s with an incident",
+			after.Active, after.LastGood, rec, wantAlert)
+	}
+	handled := actorSwitchDuration(t, actor.log)
+	t.Logf("ALERT LOOP: first bad feedback -> selector on blue: %s (actor's own handling: %s; Prometheus + Alertmanager + polling: %s)",
+		switched.Round(time.Millisecond), handled.Round(time.Microsecond), (switched - handled).Round(time.Millisecond))
+
+	// Every dashboard expression returns data from the real Prometheus,
+	// while the alert still fires for green, once the actor's scrape shows
+	// the new active color.
+	waitFor(t, "prometheus to see blue active", 30*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		r, err := promQuery(ctx, promURL, `remla_active_color{color="blue"} == 1`)
+		return len(r) == 1, err
+	})
+	checkDashboard(t, ctx, promURL, filepath.Join(root, "k8s/grafana-dashboards/metrics_dashboard.json"))
+
+	// Alertmanager repeats the still-firing alert (repeat_interval 3s in the
+	// rendered config): the actor answers without a second switch.
+	waitFor(t, "a repeat of the firing alert to reach the actor", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="duplicate"}`)
+		return n >= 1, err
+	})
+	assertState(t, ctx, d, selector, deployer.Blue, len(after.History), "after the repeat")
+	if n, err := actorMetric(ctx, actorURL, `remla_alert_actor_rollbacks_total{result="switched"}`); err != nil || n != 1 {
+		t.Fatalf("actor counted %v rollbacks (%v), want exactly 1", n, err)
+	}
+	if n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="unauthorized"}`); err != nil || n != 2 {
+		t.Fatalf("actor counted %v unauthorized webhooks (%v), want the 2 forged ones", n, err)
+	}
+
+	// At most once across a restart: the actor restarts with an empty
+	// memory, and an operator moves traffic back to green while the same
+	// incident still fires. The next repeat finds the incident in the
+	// cluster's history and changes nothing: the operator's choice stands.
+	actor.stop()
+	procs = slices.DeleteFunc(procs, func(p *proc) bool { return p == actor })
+	if _, err := d.Switch(ctx, deployer.Green, deployer.SwitchOptions{Reason: "operator override", By: "operator:e2e"}); err != nil {
+		t.Fatalf("operator switch back to green: %v", err)
+	}
+	overridden := len(after.History) + 1
+	actor = startActor("alert-actor-restarted")
+	procs = append(procs, actor)
+	waitFor(t, "a repeat to reach the restarted actor", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="duplicate"}`)
+		return n >= 1, err
+	})
+	assertState(t, ctx, d, selector, deployer.Green, overridden, "after a repeat to the restarted actor")
+
+	// Happy users bring green's satisfaction over 50%: the alert resolves and
+	// Alertmanager sends the resolved notification, which changes nothing.
+	for i := range 2 * badAnswers {
+		feedback(t, ctx, apps["green"], predict(t, ctx, apps["green"], titles[i%len(titles)]), true)
+	}
+	waitFor(t, "the resolved notification to reach the actor", 90*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="noop"}`)
+		return n >= 1, err
+	})
+	if r, err := promQuery(ctx, promURL, `ALERTS{alertname="`+wantAlert+`"}`); err != nil || len(r) != 0 {
+		t.Fatalf("after the happy answers %s still shows in ALERTS: %v (%v)", wantAlert, r, err)
+	}
+	assertState(t, ctx, d, selector, deployer.Green, overridden, "after the resolved notification")
+	if n, err := actorMetric(ctx, actorURL, `remla_alert_actor_rollbacks_total{result="switched"}`); err != nil || n != 0 {
+		t.Fatalf("restarted actor counted %v rollbacks (%v), want 0", n, err)
+	}
+}
+
+// titles are StackOverflow-like questions for the apps to tag.
+var titles = []string{
+	"How to parse JSON in Python",
+	"Java NullPointerException when calling a method on a list",
+	"jQuery click event not firing on dynamically added button",
+	"How do I merge two dictionaries in a single expression",
+	"SQL query to select the latest row per group",
+	"C# async await deadlock in a WinForms application",
+}
+
+func randomToken(t *testing.T) string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func postJSON(t *testing.T, ctx context.Context, url string, body any) []byte {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var out bytes.Buffer
+	out.ReadFrom(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: %s: %s", url, resp.Status, out.String())
+	}
+	return out.Bytes()
+}
+
+func predict(t *testing.T, ctx context.Context, app, title string) string {
+	t.Helper()
+	var p struct {
+		PredictionID string `json:"prediction_id"`
+	}
+	if err := json.Unmarshal(postJSON(t, ctx, app+"/api/v1/predict", map[string]string{"title": title}), &p); err != nil || p.PredictionID == "" {
+		t.Fatalf("predict on %s: no prediction_id (%v)", app, err)
+	}
+	return p.PredictionID
+}
+
+func feedback(t *testing.T, ctx context.Context, app, id string, happy bool) {
+	t.Helper()
+	postJSON(t, ctx, app+"/api/v1/feedback", map[string]any{"prediction_id": id, "happy": happy})
+}
+
+func postWebhook(t *testing.T, url, auth, file string) int {
+	t.Helper()
+	body, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// renderAlertmanagerConfig takes the project's Alertmanager configuration
+// and changes only what a test must: the actor's URL and token file, and
+// shorter group_interval/repeat_interval so a repeat comes within seconds.
+func renderAlertmanagerConfig(t *testing.T, src, dir, webhookURL, tokenFile string) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	receiver := ""
+	for _, r := range c["route"].(map[string]any)["routes"].([]any) {
+		r := r.(map[string]any)
+		for _, m := range r["matchers"].([]any) {
+			if m == `rollback="true"` {
+				receiver = r["receiver"].(string)
+				r["group_interval"] = "1s"
+				r["repeat_interval"] = "3s"
+			}
+		}
+	}
+	found := false
+	for _, r := range c["receivers"].([]any) {
+		r := r.(map[string]any)
+		if r["name"] != receiver {
+			continue
+		}
+		w := r["webhook_configs"].([]any)[0].(map[string]any)
+		w["url"] = webhookURL
+		w["http_config"].(map[string]any)["authorization"].(map[string]any)["credentials_file"] = tokenFile
+		found = true
+	}
+	if !found {
+		t.Fatalf("%s: no receiver for the rollback=\"true\" route", src)
+	}
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if amtool, err := exec.LookPath("amtool"); err == nil {
+		if out, err := exec.Command(amtool, "check-config", path).CombinedOutput(); err != nil {
+			t.Fatalf("amtool check-config on the rendered configuration: %v\n%s", err, out)
+		}
+	}
+	return path
+}
+
+func writePrometheusConfig(t *testing.T, path, rules, amAddr string, apps map[string]string, actorAddr string) {
+	t.Helper()
+	host := func(u string) string { return strings.TrimPrefix(u, "http://") }
+	cfg := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - %q
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [%q]
+scrape_configs:
+  - job_name: remla-app
+    static_configs:
+      - targets: [%q]
+        labels: {color: blue}
+      - targets: [%q]
+        labels: {color: green}
+  - job_name: remla-alert-actor
+    static_configs:
+      - targets: [%q]
+`, rules, amAddr, host(apps["blue"]), host(apps["green"]), actorAddr)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type sample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+// promQuery runs an instant query and returns its vector.
+func promQuery(ctx context.Context, promURL, q string) ([]sample, error) {
+	b, err := get(ctx, promURL+"/api/v1/query?query="+url.QueryEscape(q))
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			ResultType string   `json:"resultType"`
+			Result     []sample `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("query %q: %v", q, err)
+	}
+	if r.Status != "success" {
+		return nil, fmt.Errorf("query %q: %s", q, r.Error)
+	}
+	return r.Data.Result, nil
+}
+
+// checkDashboard runs every expression of the dashboard and wants data.
+func checkDashboard(t *testing.T, ctx context.Context, promURL, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			n++
+			res, err := promQuery(ctx, promURL, tg.Expr)
+			if err != nil {
+				t.Errorf("dashboard panel %q: %v", p.Title, err)
+				continue
+			}
+			if len(res) == 0 {
+				t.Errorf("dashboard panel %q: %s returned no data", p.Title, tg.Expr)
+				continue
+			}
+			t.Logf("dashboard %q: %s -> %d series, e.g. %v = %v", p.Title, tg.Expr, len(res), res[0].Metric, res[0].Value[1])
+		}
+	}
+	if n == 0 {
+		t.Fatal("the dashboard has no expression")
+	}
+}
+
+// actorMetric reads one sample from the actor's /metrics.
+func actorMetric(ctx context.Context, actorURL, series string) (float64, error) {
+	b, err := get(ctx, actorURL+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("%s not in the actor's /metrics", series)
+}
+
+// actorSwitchDuration reads the actor's own handling time of the webhook
+// that switched, from its JSON log.
+func actorSwitchDuration(t *testing.T, logPath string) time.Duration {
+	t.Helper()
+	f, err := os.Open(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l struct {
+			Msg      string `json:"msg"`
+			Result   string `json:"result"`
+			Duration int64  `json:"duration"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "webhook handled" && l.Result == "switched" {
+			return time.Duration(l.Duration)
+		}
+	}
+	t.Fatalf("no \"webhook handled\" line with result switched in %s", logPath)
+	return 0
+}
+
+// assertState checks the selector, the active color, that blue stays the
+// last good color, and the number of history records.
+func assertState(t *testing.T, ctx context.Context, d *deployer.Deployer, selector func() (string, error), active deployer.Color, history int, when string) {
+	t.Helper()
+	st, err := d.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := selector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != string(active) || st.Active != active || st.LastGood != deployer.Blue || len(st.History) != history {
+		t.Fatalf("%s: selector %s, active %s, last good %s, %d history records; want %s, %s, blue, %d",
+			when, c, st.Active, st.LastGood, len(st.History), active, active, history)
+	}
+}
