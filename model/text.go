@@ -103,9 +103,9 @@ func Tokens(dst []string, text string) []string {
 // reference deletes everything outside [0-9a-z #+_].
 func lowerToASCII(r rune) []byte {
 	switch r {
-	case 'K': // KELVIN SIGN
+	case '\u212a': // KELVIN SIGN
 		return []byte{'k'}
-	case 'İ': // LATIN CAPITAL LETTER I WITH DOT ABOVE → "i̇"
+	case '\u0130': // LATIN CAPITAL LETTER I WITH DOT ABOVE → "i̇"
 		return []byte{'i'}
 	}
 	return nil

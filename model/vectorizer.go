@@ -23,7 +23,16 @@ type VectorizerConfig struct {
 	MaxN      int         `json:"max_n"`     // longest word n-gram (1 or 2)
 	Sublinear bool        `json:"sublinear"` // tf replaced by 1+ln(tf)
 	Normalize bool        `json:"normalize"` // rows scaled to unit L2 norm
+	// CharMin..CharMax, when CharMax > 0, adds the character n-grams of each word padded with a
+	// space on both sides (scikit-learn's char_wb analyzer) as a second block of features. Their
+	// terms start with CharPrefix. With Normalize, each block is scaled to unit norm on its own.
+	CharMin int `json:"char_min,omitempty"`
+	CharMax int `json:"char_max,omitempty"`
 }
+
+// CharPrefix starts the term of a character n-gram feature. Prepared words never contain it, and
+// it sorts after every character they can contain, so character terms come last in sorted order.
+const CharPrefix = "~"
 
 // Vectorizer turns prepared tokens into a sparse feature vector. A fitted Vectorizer is
 // read-only and safe for concurrent use.
@@ -32,6 +41,8 @@ type Vectorizer struct {
 	terms []string  // feature index → term; a bigram is "w1 w2"
 	idf   []float64 // per feature; nil for BagOfWords
 	index map[string]int32
+	// charStart is the index of the first character n-gram feature (Len() when there are none).
+	charStart int32
 }
 
 // NewVectorizer returns a vectorizer over terms (feature i is terms[i]) with the given idf
@@ -54,8 +65,19 @@ func NewVectorizer(cfg VectorizerConfig, terms []string, idf []float64) (*Vector
 	if len(terms) > math.MaxInt32 {
 		return nil, fmt.Errorf("vocabulary of %d terms is too large", len(terms))
 	}
-	v := &Vectorizer{VectorizerConfig: cfg, terms: terms, idf: idf, index: make(map[string]int32, len(terms))}
+	if cfg.CharMax > 0 && (cfg.CharMin < 1 || cfg.CharMin > cfg.CharMax || cfg.Kind != TFIDF) {
+		return nil, fmt.Errorf("character n-grams %d-%d: want 1 ≤ min ≤ max, with tf-idf features", cfg.CharMin, cfg.CharMax)
+	}
+	v := &Vectorizer{VectorizerConfig: cfg, terms: terms, idf: idf, index: make(map[string]int32, len(terms)), charStart: int32(len(terms))}
 	for i, t := range terms {
+		if len(t) > 0 && t[:1] == CharPrefix {
+			if cfg.CharMax == 0 {
+				return nil, fmt.Errorf("term %q is a character n-gram but the vectorizer has none configured", t)
+			}
+			v.charStart = min(v.charStart, int32(i))
+		} else if v.charStart < int32(i) {
+			return nil, fmt.Errorf("word term %q comes after the character n-grams", t)
+		}
 		if _, dup := v.index[t]; dup {
 			return nil, fmt.Errorf("term %q appears twice in the vocabulary", t)
 		}
@@ -94,6 +116,26 @@ func (v *Vectorizer) Transform(dst *Sparse, tokens []string, scratch []byte) []b
 			}
 		}
 	}
+	if v.CharMax > 0 {
+		for _, w := range tokens {
+			pad := len(w) + 2
+			for n := v.CharMin; n <= v.CharMax; n++ {
+				for i := 0; i+n <= pad; i++ {
+					scratch = append(scratch[:0], CharPrefix...)
+					for k := i; k < i+n; k++ {
+						if k == 0 || k == pad-1 {
+							scratch = append(scratch, ' ')
+						} else {
+							scratch = append(scratch, w[k-1])
+						}
+					}
+					if j, ok := v.index[string(scratch)]; ok {
+						dst.Idx = append(dst.Idx, j)
+					}
+				}
+			}
+		}
+	}
 	if len(dst.Idx) == 0 {
 		return scratch
 	}
@@ -120,15 +162,48 @@ func (v *Vectorizer) Transform(dst *Sparse, tokens []string, scratch []byte) []b
 		}
 	}
 	if v.Normalize {
-		var ss float64
-		for _, x := range dst.Val {
-			ss += x * x
-		}
-		if ss > 0 {
-			inv := 1 / math.Sqrt(ss)
-			for k := range dst.Val {
-				dst.Val[k] *= inv
+		// Indices are sorted, so the word block precedes the character block.
+		split := len(dst.Idx)
+		for k, j := range dst.Idx {
+			if j >= v.charStart {
+				split = k
+				break
 			}
+		}
+		normalize(dst.Val[:split])
+		normalize(dst.Val[split:])
+	}
+	return scratch
+}
+
+func normalize(xs []float64) {
+	var ss float64
+	for _, x := range xs {
+		ss += x * x
+	}
+	if ss > 0 {
+		inv := 1 / math.Sqrt(ss)
+		for k := range xs {
+			xs[k] *= inv
+		}
+	}
+}
+
+// CharGrams calls fn with the key (CharPrefix + n-gram) of each character n-gram of the word,
+// in the order Transform looks them up. The key is only valid during the call.
+func CharGrams(w string, nmin, nmax int, scratch []byte, fn func(key []byte)) []byte {
+	pad := len(w) + 2
+	for n := nmin; n <= nmax; n++ {
+		for i := 0; i+n <= pad; i++ {
+			scratch = append(scratch[:0], CharPrefix...)
+			for k := i; k < i+n; k++ {
+				if k == 0 || k == pad-1 {
+					scratch = append(scratch, ' ')
+				} else {
+					scratch = append(scratch, w[k-1])
+				}
+			}
+			fn(scratch)
 		}
 	}
 	return scratch

@@ -56,12 +56,20 @@ func fitBagOfWords(cfg FeatureConfig, docs [][]string) (*model.Vectorizer, error
 func fitTFIDF(cfg FeatureConfig, docs [][]string) (*model.Vectorizer, error) {
 	df := map[string]int{}
 	seen := map[string]bool{}
+	var key []byte
 	for _, d := range docs {
 		clear(seen)
 		for i, w := range d {
 			seen[w] = true
 			if cfg.MaxN >= 2 && i+1 < len(d) {
 				seen[w+" "+d[i+1]] = true
+			}
+			if cfg.CharMax > 0 {
+				key = model.CharGrams(w, cfg.CharMin, cfg.CharMax, key, func(k []byte) {
+					if !seen[string(k)] {
+						seen[string(k)] = true
+					}
+				})
 			}
 		}
 		for t := range seen {

@@ -17,6 +17,9 @@ type RuleConfig struct {
 	// Shrink pulls each tag's threshold towards the global one by Shrink/(Shrink+positives), so a
 	// tag with few held-out examples does not get a threshold fitted to noise.
 	Shrink float64 `json:"shrink"`
+	// AccuracyMargin: the tuned rule maximises F1 weighted among the settings whose held-out subset
+	// accuracy is at least the 0.5 rule's plus this margin, so F1 is not bought with exact matches.
+	AccuracyMargin float64 `json:"accuracy_margin"`
 }
 
 // thresholdGrid is the candidate probability thresholds.
@@ -34,8 +37,9 @@ var thresholdGrid = func() []float64 {
 //     shrunk towards the global one for tags with few positives;
 //  2. the top tag is always emitted when its probability clears Floor, and another tag needs at
 //     least Relative × the top probability: Floor and Relative are chosen on a grid to maximise
-//     F1 weighted + subset accuracy, so the rule does not buy F1 with extra tags that break
-//     exact matches.
+//     F1 weighted among the settings that keep subset accuracy at least the 0.5 rule's plus
+//     AccuracyMargin (per-tag thresholds alone buy F1 with extra tags that break exact matches).
+//     If no setting keeps it, the one with the best F1 weighted + accuracy is taken.
 func TuneRule(tags []string, p [][]float64, truth [][]int, cfg RuleConfig) (model.Rule, error) {
 	nt := len(tags)
 	if len(p) == 0 {
@@ -94,10 +98,15 @@ func TuneRule(tags []string, p [][]float64, truth [][]int, cfg RuleConfig) (mode
 		w := float64(pos[t]) / (float64(pos[t]) + cfg.Shrink)
 		thr[t] = math.Round((w*bt+(1-w)*global)*1000) / 1000
 	}
-	rule := model.Rule{Name: "tuned", Thresholds: thr, AlwaysTop: true}
-	bestScore := -1.0
 	var picked []int
 	pred := make([][]int, len(p))
+	fixed := model.FixedRule(nt)
+	for i, row := range p {
+		pred[i] = fixed.Pick(nil, row)
+	}
+	minAcc := Evaluate(tags, truth, pred, nil).Accuracy + cfg.AccuracyMargin
+	rule := model.Rule{Name: "tuned", Thresholds: thr, AlwaysTop: true}
+	bestScore, bestF1, found := -1.0, -1.0, false
 	for _, floor := range []float64{0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 1.01} {
 		for rel := 0.0; rel < 0.951; rel += 0.05 {
 			r := model.Rule{Name: "tuned", Thresholds: thr, AlwaysTop: true, Floor: floor, Relative: math.Round(rel*100) / 100}
@@ -106,7 +115,11 @@ func TuneRule(tags []string, p [][]float64, truth [][]int, cfg RuleConfig) (mode
 				pred[i] = append(pred[i][:0], picked...)
 			}
 			m := Evaluate(tags, truth, pred, nil)
-			if s := m.F1Weighted + m.Accuracy; s > bestScore+1e-12 {
+			if m.Accuracy >= minAcc {
+				if m.F1Weighted > bestF1+1e-12 {
+					bestF1, rule, found = m.F1Weighted, r, true
+				}
+			} else if s := m.F1Weighted + m.Accuracy; !found && s > bestScore+1e-12 {
 				bestScore, rule = s, r
 			}
 		}

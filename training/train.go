@@ -26,7 +26,7 @@ type Config struct {
 var Presets = map[string]Config{
 	"default": {
 		Name: "default",
-		Features: FeatureConfig{VectorizerConfig: model.VectorizerConfig{Kind: model.TFIDF, MaxN: 2, Sublinear: true, Normalize: true},
+		Features: FeatureConfig{VectorizerConfig: model.VectorizerConfig{Kind: model.TFIDF, MaxN: 2, Sublinear: true, Normalize: true, CharMin: 2, CharMax: 4},
 			MinDF: 2, MaxDF: 0.9},
 		Solver: SolverConfig{Penalty: "l2", C: 8, Tol: 1e-4, MaxIter: 1000},
 		Rule:   RuleConfig{Kind: "tuned", Holdout: 0.2, Shrink: 10},

@@ -1,0 +1,205 @@
+package model
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tinyModel knows three tags over four words: "go" pushes golang, "python" pushes python, "web"
+// pushes javascript a little.
+func tinyModel(t testing.TB) *Model {
+	t.Helper()
+	v, err := NewVectorizer(VectorizerConfig{Kind: BagOfWords, MaxN: 1}, []string{"go", "python", "web", "list"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := []string{"python", "golang", "javascript"}
+	w := []float64{ // feature-major: rows are features, columns tags
+		-2, 4, -1, // go
+		4, -2, -1, // python
+		0, 0, 1.5, // web
+		1, 0, 0, // list
+	}
+	spec := Spec{
+		Meta:       Meta{Created: time.Date(2026, 11, 26, 1, 42, 0, 0, time.UTC), Tokenizer: TokenizerReference, CodeVersion: "test"},
+		Vectorizer: v, Tags: tags, Weights: w, Bias: []float64{-2, -2, -2}, Rule: FixedRule(3),
+	}
+	if err := StampVersion(&spec); err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestPredict(t *testing.T) {
+	m := tinyModel(t)
+	tests := []struct {
+		title string
+		want  []string
+	}{
+		{"How do I use Go channels?", []string{"golang"}},
+		{"Python or Go for the web?", []string{"python", "golang"}}, // both at σ(0)=0.5; ties keep tag order
+		{"A Python list", []string{"python"}},
+		{"nothing known here", []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.title, func(t *testing.T) {
+			got := m.Predict(tt.title)
+			if got == nil {
+				t.Fatal("Predict returned nil, want a non-nil slice")
+			}
+			var names []string
+			for _, s := range got {
+				names = append(names, s.Tag)
+			}
+			if !slices.Equal(names, tt.want) && !(len(names) == 0 && len(tt.want) == 0) {
+				t.Fatalf("Predict(%q) = %v, want %v", tt.title, got, tt.want)
+			}
+		})
+	}
+	got := m.Predict("A Python list")
+	if want := Sigmoid(-2 + 4 + 1); math.Abs(got[0].Score-want) > 1e-12 {
+		t.Fatalf("score %v, want σ(3) = %v", got[0].Score, want)
+	}
+	if !slices.Equal(m.Tags(), []string{"golang", "javascript", "python"}) {
+		t.Fatalf("Tags() = %v, want them sorted", m.Tags())
+	}
+}
+
+func TestRulePick(t *testing.T) {
+	thr := []float64{0.5, 0.3, 0.3, 0.9}
+	p := []float64{0.45, 0.35, 0.05, 0.2}
+	tests := []struct {
+		name string
+		rule Rule
+		want []int
+	}{
+		{"thresholds", Rule{Thresholds: thr}, []int{1}},
+		{"relative drops the weak second", Rule{Thresholds: []float64{0.4, 0.3, 0.3, 0.9}, Relative: 0.8}, []int{0}},
+		{"relative keeps a close second", Rule{Thresholds: []float64{0.4, 0.3, 0.3, 0.9}, Relative: 0.7}, []int{0, 1}},
+		{"nothing above threshold, no top rule", Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}}, []int{}},
+		{"top tag when it clears the floor", Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}, AlwaysTop: true, Floor: 0.4}, []int{0}},
+		{"top tag below the floor", Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}, AlwaysTop: true, Floor: 0.5}, []int{}},
+		{"max tags", Rule{Thresholds: []float64{0.1, 0.1, 0.1, 0.1}, MaxTags: 2}, []int{0, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.rule.Pick(nil, p)
+			if !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+				t.Fatalf("Pick = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	m := tinyModel(t)
+	path := filepath.Join(t.TempDir(), "m.model")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version() != m.Version() || !strings.HasPrefix(got.Version(), "20261126T0142Z-") {
+		t.Fatalf("version %q, want %q", got.Version(), m.Version())
+	}
+	a, b := m.Spec(), got.Spec()
+	if !slices.Equal(a.Weights, b.Weights) || !slices.Equal(a.Bias, b.Bias) || !slices.Equal(a.Tags, b.Tags) ||
+		!slices.Equal(a.Vectorizer.Terms(), b.Vectorizer.Terms()) || !a.Meta.Created.Equal(b.Meta.Created) {
+		t.Fatal("loaded model differs from the saved one")
+	}
+	for _, title := range []string{"Python or Go for the web?", "go"} {
+		if x, y := m.Predict(title), got.Predict(title); !slices.Equal(x, y) {
+			t.Fatalf("%q: saved predicts %v, loaded %v", title, x, y)
+		}
+	}
+	e1, _ := m.Encode()
+	e2, _ := got.Encode()
+	if !bytes.Equal(e1, e2) {
+		t.Fatal("re-encoding the loaded model changes its bytes")
+	}
+}
+
+func TestLoadRefusesDamagedFiles(t *testing.T) {
+	good, err := tinyModel(t).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(i int) []byte { b := bytes.Clone(good); b[i] ^= 0x40; return b }
+	version := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(version[8:], FormatVersion+1)
+	tests := []struct {
+		name    string
+		data    []byte
+		want    string
+		corrupt bool
+	}{
+		{"empty", nil, "not a REMLA tagger model", false},
+		{"not a model", []byte("PK\x03\x04 a zip file"), "not a REMLA tagger model", false},
+		{"truncated header", good[:15], "truncated", true},
+		{"truncated body", good[:len(good)/2], "header says", true},
+		{"appended", append(bytes.Clone(good), 0), "header says", true},
+		{"flipped weight byte", flip(len(good) - 40), "checksum mismatch", true},
+		{"flipped checksum byte", flip(len(good) - 1), "checksum mismatch", true},
+		{"newer format", version, "format version 2", false},
+	}
+	dir := t.TempDir()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".model")
+			if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			if err == nil {
+				t.Fatal("Load accepted a damaged file")
+			}
+			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q should name %s and say %q", err, path, tt.want)
+			}
+			if errors.Is(err, ErrCorrupt) != tt.corrupt {
+				t.Fatalf("errors.Is(err, ErrCorrupt) = %v, want %v", !tt.corrupt, tt.corrupt)
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(dir, "missing.model")); err == nil || !strings.Contains(err.Error(), "make train") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestNewRefusesInconsistentSpec(t *testing.T) {
+	base := tinyModel(t).Spec()
+	tests := []struct {
+		name string
+		edit func(s *Spec)
+	}{
+		{"weights", func(s *Spec) { s.Weights = s.Weights[:5] }},
+		{"bias", func(s *Spec) { s.Bias = s.Bias[:1] }},
+		{"thresholds", func(s *Spec) { s.Rule.Thresholds = nil }},
+		{"duplicate tag", func(s *Spec) { s.Tags = []string{"a", "a", "b"} }},
+		{"tokenizer", func(s *Spec) { s.Meta.Tokenizer = "spacy" }},
+		{"NaN weight", func(s *Spec) { s.Weights = slices.Clone(s.Weights); s.Weights[0] = math.NaN() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := base
+			tt.edit(&s)
+			if _, err := New(s); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
