@@ -395,3 +395,39 @@ func TestClearErrors(t *testing.T) {
 func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
+
+// TestAnotherApp: the deployer serves another application through remla.yaml
+// alone: its names, label keys and image.
+func TestAnotherApp(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	ctx := testCtx(t)
+	cfg, err := ParseConfig([]byte("app: shop\nlabels: {color: track, version: rev}\nimage: reg.local/shop\nreplicas: 1\nservicePort: 8080\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Init(ctx, "a1", quick); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Deploy(ctx, Green, "a2", quick); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := d.client.CoreV1().Services(ns).Get(ctx, "shop", metav1.GetOptions{})
+	if err != nil || svc.Spec.Selector["track"] != "green" || svc.Spec.Selector["app"] != "shop" || svc.Spec.Ports[0].Port != 8080 {
+		t.Fatalf("active Service shop: %+v %v", svc, err)
+	}
+	dep, err := d.client.AppsV1().Deployments(ns).Get(ctx, "shop-green", metav1.GetOptions{})
+	if err != nil || dep.Spec.Template.Labels["rev"] != "a2" || dep.Spec.Template.Spec.Containers[0].Image != "reg.local/shop:a2" || *dep.Spec.Replicas != 1 {
+		t.Fatalf("Deployment shop-green: %+v %v", dep, err)
+	}
+	if _, err := d.client.CoordinationV1().Leases(ns).Get(ctx, "shop-deployer", metav1.GetOptions{}); err != nil {
+		t.Errorf("Lease shop-deployer: %v", err)
+	}
+	st := mustStatus(t, d)
+	if st.Active != Green || st.Colors[Blue].Version != "a1" || st.Colors[Green].Version != "a2" {
+		t.Errorf("status: %+v", st)
+	}
+}

@@ -1,6 +1,8 @@
 package deployer
 
 import (
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -90,5 +92,29 @@ func TestValidateVersion(t *testing.T) {
 		if err := ValidateVersion(v); (err == nil) != ok {
 			t.Errorf("ValidateVersion(%q) = %v, want ok=%v", v, err, ok)
 		}
+	}
+}
+
+// TestDocumentedConfig: the remla.yaml shown in docs/operations.md parses and
+// states the real defaults.
+func TestDocumentedConfig(t *testing.T) {
+	doc, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	start := strings.Index(s, "```yaml\n# remla.yaml")
+	if start < 0 {
+		t.Fatal("docs/operations.md has no ```yaml block starting with # remla.yaml")
+	}
+	block := s[start+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	c, err := ParseConfig([]byte(block))
+	if err != nil {
+		t.Fatalf("the documented remla.yaml does not parse: %v", err)
+	}
+	c.Values, c.Namespace = nil, ""
+	if want := DefaultConfig(); !reflect.DeepEqual(c, want) {
+		t.Errorf("the documented remla.yaml differs from the defaults:\n doc %+v\ncode %+v", c, want)
 	}
 }
