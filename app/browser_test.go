@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/remla/tagger/feedback"
 )
@@ -145,16 +146,31 @@ func TestBrowserWithJavaScript(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("%d feedback records stored, want 1", len(recs))
 	}
+
+	// A second title, submitted with the Enter key: the feedback form is back.
+	const second = "Center a div horizontally with CSS"
+	err = chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("title").value = ""`),
+		chromedp.SendKeys(chromedp.ID("title"), second+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("feedback-form")),
+		chromedp.WaitNotVisible(chromedp.ID("thanks")),
+	)
+	if err != nil {
+		t.Fatalf("second title with Enter: %v", err)
+	}
+	if shown, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("result-title"))); shown != second {
+		t.Fatalf("result title %q after the second submit, want %q", shown, second)
+	}
 	r := recs[0]
 	if r.Happy || r.Title != title || !slices.Equal(r.WrongTags, []string{wrong}) || !slices.Equal(r.MissingTags, []string{missing}) {
 		t.Fatalf("stored %+v; want unhappy, %q wrong, %q missing", r, wrong, missing)
 	}
 	checkSamples(t, ts.URL, []sample{
-		{"num_pred", nil, 1},
+		{"num_pred", nil, 2},
 		{"feedback_total", []string{"verdict", "unhappy"}, 1},
 		{"feedback_total", []string{"verdict", "happy"}, 0},
 		{"user_satisfaction", nil, 0},
-		{"http_requests_total", []string{"method", "POST", "route", "/api/v1/predict", "code", "200"}, 1},
+		{"http_requests_total", []string{"method", "POST", "route", "/api/v1/predict", "code", "200"}, 2},
 		{"http_requests_total", []string{"method", "POST", "route", "/api/v1/feedback", "code", "201"}, 1},
 	})
 }

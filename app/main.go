@@ -19,6 +19,10 @@ import (
 	"github.com/remla/tagger/model"
 )
 
+// defaultMemoryLimit is the Go runtime's soft memory limit unless
+// GOMEMLIMIT is set. docs/BENCHMARKS.md has the resident memory with it.
+const defaultMemoryLimit = 40 << 20
+
 var colorPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
 // Main is remla-app's whole program: it reads flags (each with an
@@ -68,6 +72,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stderr
 	// Decoding the model leaves garbage behind; hand it back to the OS now
 	// so the resident size reflects what serving needs.
 	debug.FreeOSMemory()
+	if getenv("GOMEMLIMIT") == "" {
+		// A soft limit keeps the heap (about 20 MiB live: model and recent
+		// predictions) from doubling under load; GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	srv, err := New(Config{Predictor: m, Store: store, Color: *color, CodeVersion: model.CodeVersion,
 		Release: getenv("REMLA_VERSION"), Logger: log})
 	if err != nil {

@@ -72,6 +72,7 @@
     $("result-heading").focus();
   }
 
+  $("enter-hint").hidden = false;
   title.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
