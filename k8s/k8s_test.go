@@ -258,3 +258,70 @@ func TestDashboardExpressionsParse(t *testing.T) {
 		t.Error("no expression is split by color")
 	}
 }
+
+// TestStackValuesMatchAlertmanagerConfig: the kube-prometheus-stack values
+// mount the token Secret where k8s/alertmanager.yml reads it, and scrape the
+// actor on the port its webhook URL names.
+func TestStackValuesMatchAlertmanagerConfig(t *testing.T) {
+	b, err := os.ReadFile("kube-prometheus-stack-values.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Alertmanager struct {
+			AlertmanagerSpec struct {
+				UseExistingSecret bool     `json:"useExistingSecret"`
+				ConfigSecret      string   `json:"configSecret"`
+				Secrets           []string `json:"secrets"`
+			} `json:"alertmanagerSpec"`
+		} `json:"alertmanager"`
+		Prometheus struct {
+			PrometheusSpec struct {
+				AdditionalScrapeConfigs []struct {
+					JobName       string `json:"job_name"`
+					StaticConfigs []struct {
+						Targets []string `json:"targets"`
+					} `json:"static_configs"`
+				} `json:"additionalScrapeConfigs"`
+			} `json:"prometheusSpec"`
+		} `json:"prometheus"`
+	}
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		t.Fatalf("kube-prometheus-stack-values.yml: %v", err)
+	}
+	var c amConfig
+	ab, _ := os.ReadFile("alertmanager.yml")
+	if err := yaml.Unmarshal(ab, &c); err != nil {
+		t.Fatal(err)
+	}
+	var webhook string
+	var credFile string
+	for _, r := range c.Receivers {
+		for _, w := range r.WebhookConfigs {
+			webhook, credFile = w.URL, w.HTTPConfig.Authorization.CredentialsFile
+		}
+	}
+	spec := v.Alertmanager.AlertmanagerSpec
+	if !spec.UseExistingSecret || spec.ConfigSecret == "" {
+		t.Error("alertmanagerSpec must use the existing Secret holding k8s/alertmanager.yml")
+	}
+	mounted := false
+	for _, s := range spec.Secrets {
+		if strings.HasPrefix(credFile, "/etc/alertmanager/secrets/"+s+"/") {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Errorf("credentials_file %s is not under a mounted Secret %v", credFile, spec.Secrets)
+	}
+	host := strings.TrimPrefix(strings.TrimSuffix(webhook, "/webhook"), "http://")
+	scraped := false
+	for _, sc := range v.Prometheus.PrometheusSpec.AdditionalScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			scraped = scraped || slices.Contains(st.Targets, host)
+		}
+	}
+	if !scraped {
+		t.Errorf("the actor at %s is not scraped (the dashboard's active color needs it)", host)
+	}
+}
