@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # remla-app image: a static Go binary on distroless, running as non-root,
 # with a model baked in at build time.
 #
@@ -12,14 +11,13 @@
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
-RUN --mount=type=cache,target=/root/go/pkg/mod go mod download
+RUN go mod download
 COPY . .
 ARG VERSION=dev
-# MODEL, when set, is a model file in the build context to bake in instead of
-# training one (its .model file and the file latest.model points to).
+# MODEL, when set, is a model file in the build context (a symlink such as
+# models/latest.model is followed) to bake in instead of training one.
 ARG MODEL=""
-RUN --mount=type=cache,target=/root/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/remla/tagger/model.CodeVersion=${VERSION}" \
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/remla/tagger/model.CodeVersion=${VERSION}" \
       -o /out/bin/ ./cmd/remla-app ./cmd/remla-train
 RUN mkdir -p /out/models /out/data \
  && if [ -n "$MODEL" ]; then cp -L "$MODEL" /out/models/latest.model; \

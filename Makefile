@@ -90,7 +90,8 @@ lint: ## gofmt and go vet
 
 .PHONY: image
 image: ## build the container image (needs a Docker engine)
-	docker build -t remla-app:$(VERSION) .
+	@docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine (docker info fails here); the Dockerfile is a plain docker build" >&2; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) -t remla-app:$(VERSION) -t ghcr.io/remla/tagger:$(VERSION) .
 
 .PHONY: clean
 clean: ## remove built binaries and run state (keeps models/)
