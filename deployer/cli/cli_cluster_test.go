@@ -13,6 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	authv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
 	"github.com/remla/tagger/deployer"
 	"github.com/remla/tagger/test/clustertest"
 )
@@ -164,6 +170,37 @@ func TestHelp(t *testing.T) {
 			if !bytes.Contains(out, []byte(want)) {
 				t.Errorf("%s --help lacks %q", c, want)
 			}
+		}
+	}
+}
+
+// TestForbidden: a user without RBAC permissions gets one line saying so.
+func TestForbidden(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	cs := clustertest.Client(t)
+	ctx := t.Context()
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "nobody"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "nobody", &authv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := clustertest.RESTConfig(t)
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["c"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData, CertificateAuthority: rc.CAFile}
+	kc.AuthInfos["nobody"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
+	kc.Contexts["nobody"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "nobody"}
+	kc.CurrentContext = "nobody"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"status"}, {"switch", "green"}, {"deploy", "green", "1", "--no-switch"}} {
+		r := run(t, path, ns, args...)
+		if r.code != 1 || !strings.HasPrefix(r.stderr, "remlactl: permission denied: ") || !strings.Contains(r.stderr, "nobody") ||
+			!strings.Contains(r.stderr, "ask a cluster admin") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v without RBAC: %+v", args, r)
 		}
 	}
 }
