@@ -17,10 +17,12 @@ import (
 
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/yaml"
 
 	"github.com/remla/tagger/test/clustertest"
 )
@@ -359,24 +361,7 @@ func TestClearErrors(t *testing.T) {
 	}
 
 	// A ServiceAccount with no Role: every call is Forbidden.
-	cs := clustertest.Client(t)
-	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "nobody"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "nobody", &authv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("token for ServiceAccount nobody: %v", err)
-	}
-	rc := clustertest.RESTConfig(t)
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["c"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData, CertificateAuthority: rc.CAFile}
-	kc.AuthInfos["nobody"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
-	kc.Contexts["nobody"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "nobody", Namespace: ns}
-	kc.CurrentContext = "nobody"
-	path := t.TempDir() + "/kubeconfig"
-	if err := clientcmd.WriteToFile(*kc, path); err != nil {
-		t.Fatal(err)
-	}
+	path := serviceAccountKubeconfig(t, ns, "nobody")
 	d, err := New(Options{Kubeconfig: path})
 	if err != nil {
 		t.Fatal(err)
@@ -430,4 +415,87 @@ func TestAnotherApp(t *testing.T) {
 	if st.Active != Green || st.Colors[Blue].Version != "a1" || st.Colors[Green].Version != "a2" {
 		t.Errorf("status: %+v", st)
 	}
+}
+
+// TestDocumentedRole runs the operator's path as a ServiceAccount bound to
+// exactly the Role in docs/operations.md, so the documented permissions are
+// enough.
+func TestDocumentedRole(t *testing.T) {
+	doc, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	i := strings.Index(s, "```yaml\n# remlactl-role.yaml")
+	if i < 0 {
+		t.Fatal("docs/operations.md has no ```yaml block starting with # remlactl-role.yaml")
+	}
+	block := s[i+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	var role rbacv1.Role
+	if err := yaml.UnmarshalStrict([]byte(block), &role); err != nil {
+		t.Fatalf("the documented Role: %v", err)
+	}
+	ns := clustertest.Namespace(t)
+	ctx := testCtx(t)
+	cs := clustertest.Client(t)
+	if _, err := cs.RbacV1().Roles(ns).Create(ctx, &role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	path := serviceAccountKubeconfig(t, ns, "operator")
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "remlactl"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "operator", Namespace: ns}}}
+	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Options{Kubeconfig: path, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Init(ctx, "1", quick); err != nil {
+		t.Fatalf("init with the documented Role: %v", err)
+	}
+	if err := d.Deploy(ctx, Green, "2", quick); err != nil {
+		t.Fatalf("deploy with the documented Role: %v", err)
+	}
+	err = d.Deploy(ctx, Blue, "3", DeployOptions{Timeout: 5 * time.Second, Replicas: 1, PodLabels: map[string]string{neverReady: "true"}})
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "ImagePullBackOff") {
+		t.Errorf("the diagnosis of a failed rollout with the documented Role: %v", err)
+	}
+	if _, err := d.Switch(ctx, Blue, SwitchOptions{Force: true}); err != nil {
+		t.Fatalf("switch with the documented Role: %v", err)
+	}
+	if _, err := d.Status(ctx); err != nil {
+		t.Fatalf("status with the documented Role: %v", err)
+	}
+	if err := d.Undeploy(ctx, Green); err != nil {
+		t.Fatalf("undeploy with the documented Role: %v", err)
+	}
+}
+
+// serviceAccountKubeconfig creates a ServiceAccount and writes a kubeconfig
+// that authenticates as it, with ns as the context's namespace.
+func serviceAccountKubeconfig(t *testing.T, ns, name string) string {
+	t.Helper()
+	ctx := testCtx(t)
+	cs := clustertest.Client(t)
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("token for ServiceAccount %s: %v", name, err)
+	}
+	rc := clustertest.RESTConfig(t)
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["c"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData, CertificateAuthority: rc.CAFile}
+	kc.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
+	kc.Contexts[name] = &clientcmdapi.Context{Cluster: "c", AuthInfo: name, Namespace: ns}
+	kc.CurrentContext = name
+	path := t.TempDir() + "/kubeconfig"
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
