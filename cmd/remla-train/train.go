@@ -39,6 +39,7 @@ func runTrain(ctx context.Context, args []string) error {
 	tol := fs.Float64("tol", 0, "override: solver tolerance (liblinear's eps)")
 	rule := fs.String("rule", "", "override: fixed (p ≥ 0.5) or tuned (on a held-out slice of train)")
 	holdout := fs.Float64("holdout", 0, "override: fraction of train held out to tune the rule")
+	margin := fs.Float64("accuracy-margin", 0, "override: the tuned rule keeps held-out subset accuracy ≥ the 0.5 rule's + this")
 	seed := fs.Uint64("seed", 0, "seed for the held-out split and the L1 coordinate order")
 	workers := fs.Int("workers", 0, "goroutines fitting tags (0: all cores); does not change the model")
 	created := fs.String("created", "", "creation time to store (RFC 3339 or Unix seconds; default $SOURCE_DATE_EPOCH or now)")
@@ -88,11 +89,14 @@ func runTrain(ctx context.Context, args []string) error {
 	if set["holdout"] {
 		cfg.Rule.Holdout = *holdout
 	}
+	if set["accuracy-margin"] {
+		cfg.Rule.AccuracyMargin = *margin
+	}
 	if set["seed"] {
 		cfg.Seed = *seed
 	}
 	if len(set) > 0 && !(len(set) == 1 && set["config"]) {
-		for _, k := range []string{"features", "ngrams", "sublinear", "min-df", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "seed"} {
+		for _, k := range []string{"features", "ngrams", "sublinear", "min-df", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "accuracy-margin", "seed"} {
 			if set[k] {
 				cfg.Name += "+" + k
 			}
