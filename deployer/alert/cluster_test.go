@@ -101,3 +101,48 @@ func TestRealDeployerNotReadyThenRollback(t *testing.T) {
 		t.Fatal("the repeat changed the state")
 	}
 }
+
+// BenchmarkRealRollback measures the actor's handling of a rollback
+// notification with the real deployer and API server of the test cluster
+// (read the state, switch with the history record). Each iteration an
+// operator switch (not timed) puts green back and the alert is a new incident.
+func BenchmarkRealRollback(b *testing.B) {
+	kubeconfig := clustertest.Kubeconfig(b)
+	ns := clustertest.Namespace(b)
+	ctx := context.Background()
+	d, err := deployer.New(deployer.Options{Kubeconfig: kubeconfig, Namespace: ns, Identity: "operator:bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Init(ctx, "1.0.0", deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
+		b.Fatalf("init: %v", err)
+	}
+	if err := d.Deploy(ctx, deployer.Green, "1.1.0", deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
+		b.Fatalf("deploy green: %v", err)
+	}
+	s := NewServer(d, Options{Logger: quietLogger()})
+	msg, err := ParseMessage(mustFixture(b, "firing.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		if _, err := d.Switch(ctx, deployer.Green, deployer.SwitchOptions{Reason: "bench", By: "operator:bench"}); err != nil {
+			b.Fatal(err)
+		}
+		msg.Alerts[0].StartsAt = msg.Alerts[0].StartsAt.Add(time.Second)
+		b.StartTimer()
+		code, ans := s.Handle(ctx, msg)
+		if code != http.StatusOK || ans.Result != ResultSwitched {
+			b.Fatalf("%d %+v", code, ans)
+		}
+	}
+}
+
+func mustFixture(b *testing.B, name string) []byte {
+	raw, err := readFixture(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw
+}
