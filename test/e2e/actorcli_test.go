@@ -1,0 +1,184 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// unreachableKubeconfig points at a port where no API server listens: the
+// actor starts (the deployer connects lazily) and every cluster call fails.
+func unreachableKubeconfig(t *testing.T, dir string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	kc := `apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster:
+    server: https://` + addr + `
+    insecure-skip-tls-verify: true
+users:
+- name: nobody
+  user:
+    token: nothing
+contexts:
+- name: nowhere
+  context: {cluster: nowhere, user: nobody, namespace: remla}
+current-context: nowhere
+`
+	p := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(p, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestAlertActorCommandRefusesBadUsage runs `remlactl alert-actor` with bad
+// flags: each is a usage error (exit code 2) with a line saying what to fix.
+func TestAlertActorCommandRefusesBadUsage(t *testing.T) {
+	ctl := projectBin(t, "remlactl")
+	dir := t.TempDir()
+	kc := unreachableKubeconfig(t, dir)
+	empty := filepath.Join(dir, "empty-token")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an argument", []string{"now"}, "argument"},
+		{"unknown log format", []string{"--log-format", "xml"}, "--log-format"},
+		{"missing token file", []string{"--token-file", filepath.Join(dir, "nope")}, "--token-file"},
+		{"empty token file", []string{"--token-file", empty}, "is empty"},
+		{"certificate without key", []string{"--tls-cert", "tls.crt"}, "--tls-key"},
+		{"path without slash", []string{"--path", "webhook"}, "--path"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, ctl, append([]string{"alert-actor", "--kubeconfig", kc, "--listen", freeAddr(t)}, c.args...)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+				t.Fatalf("exit %v, want code 2; stderr:\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), c.want) {
+				t.Fatalf("stderr %q does not mention %q", stderr.String(), c.want)
+			}
+		})
+	}
+}
+
+// TestAlertActorCommandServesTLS runs the real binary with a token from the
+// environment and a certificate: HTTPS answers, a forged request gets 401, an
+// unreachable cluster gives 503 (so Alertmanager retries), /metrics says the
+// state is unreadable, and SIGTERM stops it with exit code 0.
+func TestAlertActorCommandServesTLS(t *testing.T) {
+	ctl := projectBin(t, "remlactl")
+	dir := t.TempDir()
+	kc := unreachableKubeconfig(t, dir)
+	cert, key, pool := writeCert(t, dir)
+	addr := freeAddr(t)
+	const token = "env-token-0123456789"
+	t.Setenv("REMLA_ALERT_TOKEN", token)
+	p := start(t, dir, "alert-actor", ctl, "alert-actor", "--kubeconfig", kc, "--listen", addr,
+		"--path", "/hooks/am", "--tls-cert", cert, "--tls-key", key, "--log-format", "json", "--cluster-timeout", "2s")
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	base := "https://" + addr
+	waitFor(t, "the actor over HTTPS", 30*time.Second, 50*time.Millisecond, []*proc{p}, func() (bool, error) {
+		resp, err := client.Get(base + "/healthz")
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200, nil
+	})
+	body, err := os.ReadFile(filepath.Join(repoRoot(t), "deployer/alert/testdata/firing.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(auth string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/hooks/am", bytes.NewReader(body))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a struct{ Result string }
+		json.NewDecoder(resp.Body).Decode(&a)
+		return resp.StatusCode, a.Result
+	}
+	if code, res := send("Bearer not-" + token); code != 401 || res != "unauthorized" {
+		t.Fatalf("forged: %d %s, want 401 unauthorized", code, res)
+	}
+	if code, res := send("Bearer " + token); code != 503 || res != "error" {
+		t.Fatalf("cluster unreachable: %d %s, want 503 error", code, res)
+	}
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m bytes.Buffer
+	m.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(m.String(), "remla_alert_actor_state_up 0") {
+		t.Error("/metrics does not report the unreadable state (remla_alert_actor_state_up 0)")
+	}
+	p.stop()
+	if p.err != nil {
+		t.Fatalf("after SIGTERM: %v, want exit code 0\n%s", p.err, p.tail(10))
+	}
+}
+
+// writeCert writes a self-signed certificate for 127.0.0.1 and its key.
+func writeCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "remla-alert-actor"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(k)
+	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	c, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(c)
+	return certFile, keyFile, pool
+}
