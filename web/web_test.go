@@ -42,12 +42,12 @@ func TestBarWidthClasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := tpl.New("w").Parse(`{{width .}}`); err != nil {
+		t.Fatal(err)
+	}
 	css, _ := fs.ReadFile(Static(), "style.css")
 	for _, score := range []float64{0, 0.024, 0.026, 0.5, 0.974, 0.976, 1} {
 		var b strings.Builder
-		if _, err := tpl.New("w").Parse(`{{width .}}`); err != nil {
-			t.Fatal(err)
-		}
 		if err := tpl.ExecuteTemplate(&b, "w", score); err != nil {
 			t.Fatal(err)
 		}
