@@ -344,9 +344,35 @@ func TestLease(t *testing.T) {
 	if err := b.Init(ctx, "8", quick); err != nil {
 		t.Fatalf("init after unlock: %v", err)
 	}
-	l, err := b.client.CoordinationV1().Leases(ns).Get(ctx, "remla-deployer", metav1.GetOptions{})
+
+	// A holder that died: its Lease is not renewed and expires.
+	leases := b.client.CoordinationV1().Leases(ns)
+	l, err := leases.Get(ctx, "remla-deployer", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, old := "operator:crashed pid 1", metav1.NewMicroTime(time.Now().Add(-time.Hour))
+	l.Spec.HolderIdentity, l.Spec.RenewTime, l.Spec.AcquireTime = &dead, &old, &old
+	if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Undeploy(ctx, Green); err == nil || errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "not deployed") {
+		t.Errorf("undeploy after the holder's Lease expired: %v, want it to take the Lease (and find green not deployed)", err)
+	}
+
+	// An interrupted deploy (Ctrl-C) leaves traffic alone and frees the Lease.
+	ictx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(2*time.Second, cancel)
+	err = b.Deploy(ictx, Green, "9", DeployOptions{Timeout: time.Minute, PodLabels: map[string]string{neverReady: "true"}})
+	if err == nil || !strings.Contains(err.Error(), "interrupted, traffic unchanged") {
+		t.Errorf("interrupted deploy: %v", err)
+	}
+	if sel := activeSelector(t, b); sel != "blue" {
+		t.Errorf("selector %s after an interrupted deploy", sel)
+	}
+	l, err = b.client.CoordinationV1().Leases(ns).Get(ctx, "remla-deployer", metav1.GetOptions{})
 	if err != nil || (l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != "") {
-		t.Errorf("Lease after init: %+v %v", l, err)
+		t.Errorf("Lease after the interrupted deploy: %+v %v", l, err)
 	}
 }
 
