@@ -218,14 +218,14 @@ func (s *Server) Handle(ctx context.Context, msg *Message) (int, Answer) {
 	best := Answer{Result: ResultNoop}
 	var notes []string
 	for _, a := range fresh {
-		code, ans, conflict := s.decide(ctx, st, a)
+		code, ans, conflict := s.decide(ctx, st, a, msg.GroupKey)
 		for attempt := 1; conflict && attempt < conflictRetries; attempt++ {
 			// Someone else switched between our read and our write: decide
 			// again on the new state.
 			if st, err = s.d.Status(ctx); err != nil {
 				return http.StatusServiceUnavailable, Answer{Result: ResultError, Message: "reading the deployer state: " + err.Error()}
 			}
-			code, ans, conflict = s.decide(ctx, st, a)
+			code, ans, conflict = s.decide(ctx, st, a, msg.GroupKey)
 		}
 		if code >= 500 {
 			return code, ans
@@ -244,9 +244,9 @@ func (s *Server) Handle(ctx context.Context, msg *Message) (int, Answer) {
 // decide handles one fresh alert against the state st, which it updates
 // when traffic moves so later alerts of the same notification see it.
 // conflict reports a switch that lost a race and is worth deciding again.
-func (s *Server) decide(ctx context.Context, st *deployer.State, a Alert) (code int, ans Answer, conflict bool) {
+func (s *Server) decide(ctx context.Context, st *deployer.State, a Alert, groupKey string) (code int, ans Answer, conflict bool) {
 	name, inc := a.Name(), a.Incident()
-	log := s.log.With("alertname", name, "color", a.Labels[LabelColor], "incident", inc,
+	log := s.log.With("alertname", name, "color", a.Labels[LabelColor], "incident", inc, "groupKey", groupKey,
 		"active", st.Active, "lastGood", st.LastGood)
 	if c, ok := a.Labels[LabelColor]; ok && deployer.Color(c) != st.Active {
 		log.Info("not acting: the alert is about a color that is not active")

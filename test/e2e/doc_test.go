@@ -4,6 +4,7 @@
 // (test/clustertest). They skip with a message when a piece is missing,
 // unless CI=true, where they fail instead.
 //
+// actorcli_test.go runs `remlactl alert-actor` alone (flags, token, TLS).
 // alertloop_test.go proves the automatic rollback: unhappy users of the
 // green release make Prometheus fire UsersUnsatisfied (k8s/alert-rules.yml),
 // Alertmanager (k8s/alertmanager.yml) calls `remlactl alert-actor`, and the
