@@ -102,6 +102,8 @@ func (s *Server) recordFeedback(ctx context.Context, in feedbackInput) (*predict
 	}
 	p.answered.Store(true)
 	s.metrics.observeFeedback(in.Happy)
+	s.log.Info("feedback recorded", "prediction_id", p.ID, "happy", in.Happy,
+		"wrong", len(wrong), "missing", len(missing))
 	return p, nil
 }
 
