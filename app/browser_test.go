@@ -100,6 +100,9 @@ func TestBrowserWithJavaScript(t *testing.T) {
 	if err != nil || !same {
 		t.Fatalf("the page reloaded on submit (JavaScript should update it in place): %v", err)
 	}
+	if doc, _ := chromedp.Run(ctx, chromedp.Title()); !strings.Contains(doc, title) {
+		t.Fatalf("document title %q does not name the question", doc)
+	}
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	if !strings.Contains(loc, "/?p=") {
 		t.Fatalf("location %q does not name the prediction", loc)

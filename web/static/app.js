@@ -69,6 +69,7 @@
     thanks.hidden = true;
     result.hidden = false;
     history.replaceState(null, "", "/?p=" + encodeURIComponent(p.prediction_id));
+    document.title = "Tags for \u201c" + p.title + "\u201d \u00b7 REMLA tag predictor";
     $("result-heading").focus();
   }
 
