@@ -20,6 +20,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
 	"github.com/remla/tagger/deployer"
@@ -33,12 +34,30 @@ const (
 	badAnswers = 8
 )
 
-// TestAlertLoopRollsBack runs the whole rollback loop with real parts:
+// loop is the whole rollback loop with real parts, ready to be driven:
 // blue (good) and green (bad) deployed on the test cluster with green
 // active; two remla-app processes standing for the colors; Prometheus
 // scraping them every second with the project's rules; Alertmanager with the
 // project's route; and `remlactl alert-actor` switching the real Service.
-func TestAlertLoopRollsBack(t *testing.T) {
+type loop struct {
+	ctx      context.Context
+	d        *deployer.Deployer
+	cfg      *deployer.Config
+	ns       string
+	client   kubernetes.Interface
+	apps     map[string]string // color -> base URL
+	actorURL string
+	promURL  string
+	// procs are the running processes a wait watches.
+	procs      []*proc
+	actor      *proc
+	startActor func(name string) *proc
+	// history is the number of switch records after green was deployed.
+	history int
+}
+
+func newLoop(t *testing.T) *loop {
+	t.Helper()
 	kubeconfig := clustertest.Kubeconfig(t)
 	promBin := debianTool(t, "prometheus", "prometheus")
 	amBin := debianTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
@@ -52,7 +71,7 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	client := clustertest.Client(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 
 	// The cluster: blue 1.0.0 (good), then green 1.1.0 deployed and switched to.
 	cfg := deployer.DefaultConfig()
@@ -74,28 +93,20 @@ func TestAlertLoopRollsBack(t *testing.T) {
 		t.Fatalf("after deploying green: active %s, last good %s, blue ready %d; want green, blue, > 0",
 			before.Active, before.LastGood, before.Colors[deployer.Blue].Ready)
 	}
-	selector := func() (string, error) {
-		svc, err := client.CoreV1().Services(ns).Get(ctx, cfg.ActiveService, metav1.GetOptions{})
-		if err != nil {
-			return "", err
-		}
-		return svc.Spec.Selector[cfg.Labels.Color], nil
-	}
-	if c, err := selector(); err != nil || c != "green" {
+	l := &loop{ctx: ctx, d: d, cfg: cfg, ns: ns, client: client, apps: map[string]string{}, history: len(before.History)}
+	if c, err := l.selector(); err != nil || c != "green" {
 		t.Fatalf("active Service selects %q (%v), want green", c, err)
 	}
 
 	// The two colors as real processes.
-	apps := map[string]string{}
-	var procs []*proc
 	for _, color := range []string{"blue", "green"} {
 		addr := freeAddr(t)
-		procs = append(procs, start(t, dir, "remla-app-"+color, appBin, "-model", model, "-addr", addr,
+		l.procs = append(l.procs, start(t, dir, "remla-app-"+color, appBin, "-model", model, "-addr", addr,
 			"-color", color, "-feedback-db", filepath.Join(dir, color+".db")))
-		apps[color] = "http://" + addr
+		l.apps[color] = "http://" + addr
 	}
 	for _, color := range []string{"blue", "green"} {
-		waitFor(t, "remla-app "+color+" ready", 60*time.Second, 100*time.Millisecond, procs, httpOK(apps[color]+"/readyz"))
+		waitFor(t, "remla-app "+color+" ready", 60*time.Second, 100*time.Millisecond, l.procs, httpOK(l.apps[color]+"/readyz"))
 	}
 
 	// The actor, as operators run it.
@@ -105,97 +116,139 @@ func TestAlertLoopRollsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	actorAddr := freeAddr(t)
-	actorURL := "http://" + actorAddr
-	startActor := func(name string) *proc {
+	l.actorURL = "http://" + actorAddr
+	l.startActor = func(name string) *proc {
 		p := start(t, dir, name, ctlBin, "alert-actor", "--kubeconfig", kubeconfig, "-n", ns,
 			"--listen", actorAddr, "--token-file", tokenFile, "--log-format", "json")
-		waitFor(t, name+" /healthz", 30*time.Second, 50*time.Millisecond, append(procs, p), httpOK(actorURL+"/healthz"))
+		waitFor(t, name+" /healthz", 30*time.Second, 50*time.Millisecond, append(l.procs, p), httpOK(l.actorURL+"/healthz"))
 		return p
 	}
-	actor := startActor("alert-actor")
-	procs = append(procs, actor)
+	l.actor = l.startActor("alert-actor")
+	l.procs = append(l.procs, l.actor)
 	for _, forged := range []string{"", "Bearer wrong-" + token} {
-		if code := postWebhook(t, actorURL+"/webhook", forged, filepath.Join(root, "deployer/alert/testdata/firing.json")); code != http.StatusUnauthorized {
+		if code := postWebhook(t, l.actorURL+"/webhook", forged, filepath.Join(root, "deployer/alert/testdata/firing.json")); code != http.StatusUnauthorized {
 			t.Fatalf("forged webhook (Authorization %q): %d, want 401", forged, code)
 		}
 	}
 
 	// Alertmanager with the project's route, pointed at the actor.
 	amAddr := freeAddr(t)
-	amConfig := renderAlertmanagerConfig(t, filepath.Join(root, "k8s/alertmanager.yml"), dir, actorURL+"/webhook", tokenFile)
-	procs = append(procs, start(t, dir, "alertmanager", amBin, "--config.file="+amConfig,
+	amConfig := renderAlertmanagerConfig(t, filepath.Join(root, "k8s/alertmanager.yml"), dir, l.actorURL+"/webhook", tokenFile)
+	l.procs = append(l.procs, start(t, dir, "alertmanager", amBin, "--config.file="+amConfig,
 		"--storage.path="+filepath.Join(dir, "am-data"), "--web.listen-address="+amAddr, "--cluster.listen-address="))
-	waitFor(t, "alertmanager ready", 30*time.Second, 100*time.Millisecond, procs, httpOK("http://"+amAddr+"/-/ready"))
+	waitFor(t, "alertmanager ready", 30*time.Second, 100*time.Millisecond, l.procs, httpOK("http://"+amAddr+"/-/ready"))
 
 	// Prometheus with the project's rules, scraping every second.
 	promAddr := freeAddr(t)
-	promURL := "http://" + promAddr
+	l.promURL = "http://" + promAddr
 	promConfig := filepath.Join(dir, "prometheus.yml")
-	writePrometheusConfig(t, promConfig, filepath.Join(root, "k8s/alert-rules.yml"), amAddr, apps, actorAddr)
-	procs = append(procs, start(t, dir, "prometheus", promBin, "--config.file="+promConfig,
+	writePrometheusConfig(t, promConfig, filepath.Join(root, "k8s/alert-rules.yml"), amAddr, l.apps, actorAddr)
+	l.procs = append(l.procs, start(t, dir, "prometheus", promBin, "--config.file="+promConfig,
 		"--storage.tsdb.path="+filepath.Join(dir, "prom-data"), "--web.listen-address="+promAddr))
-	waitFor(t, "prometheus knows its alertmanager and scrapes all targets", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+	waitFor(t, "prometheus knows its alertmanager and scrapes all targets", 60*time.Second, 200*time.Millisecond, l.procs, func() (bool, error) {
 		var am struct {
 			Data struct {
 				ActiveAlertmanagers []struct{ URL string } `json:"activeAlertmanagers"`
 			} `json:"data"`
 		}
-		b, err := get(ctx, promURL+"/api/v1/alertmanagers")
+		b, err := get(ctx, l.promURL+"/api/v1/alertmanagers")
 		if err != nil {
 			return false, err
 		}
 		if err := json.Unmarshal(b, &am); err != nil || len(am.Data.ActiveAlertmanagers) == 0 {
 			return false, fmt.Errorf("no active alertmanager yet (%v)", err)
 		}
-		up, err := promQuery(ctx, promURL, "up == 1")
+		up, err := promQuery(ctx, l.promURL, "up == 1")
 		if err != nil {
 			return false, err
 		}
 		return len(up) == 3, fmt.Errorf("%d of 3 targets up", len(up))
 	})
 
-	// Some ordinary traffic on both colors, then unhappy users on green.
+	// Some ordinary traffic on both colors.
 	for _, color := range []string{"blue", "green"} {
 		for i := range 5 {
-			predict(t, ctx, apps[color], titles[i%len(titles)])
+			predict(t, ctx, l.apps[color], titles[i%len(titles)])
 		}
 	}
+	return l
+}
+
+// selector is the color the active Service selects.
+func (l *loop) selector() (string, error) {
+	svc, err := l.client.CoreV1().Services(l.ns).Get(l.ctx, l.cfg.ActiveService, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	return svc.Spec.Selector[l.cfg.Labels.Color], nil
+}
+
+// unhappyUsers sends badAnswers unhappy answers to green and returns when
+// the first was sent.
+func (l *loop) unhappyUsers(t *testing.T) time.Time {
+	t.Helper()
 	var ids []string
 	for i := range badAnswers {
-		ids = append(ids, predict(t, ctx, apps["green"], titles[i%len(titles)]))
+		ids = append(ids, predict(t, l.ctx, l.apps["green"], titles[i%len(titles)]))
 	}
-	firstBad := time.Now()
+	first := time.Now()
 	for _, id := range ids {
-		feedback(t, ctx, apps["green"], id, false)
+		feedback(t, l.ctx, l.apps["green"], id, false)
 	}
+	return first
+}
 
-	// The rollback: the selector goes back to blue.
-	waitFor(t, "the active Service to select blue", 60*time.Second, 20*time.Millisecond, procs, func() (bool, error) {
-		c, err := selector()
+// waitForBlue waits until the active Service selects blue.
+func (l *loop) waitForBlue(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, "the active Service to select blue", timeout, 20*time.Millisecond, l.procs, func() (bool, error) {
+		c, err := l.selector()
 		if c == "blue" || err != nil {
 			return c == "blue", err
 		}
-		// Say why it waits: a not_ready answer means blue lost its ready
-		// pods (on the test cluster: the fake node's heartbeat lapsed).
+		// Say why it waits: a not_ready answer means blue has no ready pod.
 		var why []string
 		for _, r := range []string{"not_ready", "error", "noop"} {
-			if n, _ := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="`+r+`"}`); n > 0 {
+			if n, _ := actorMetric(l.ctx, l.actorURL, `remla_alert_actor_webhooks_total{result="`+r+`"}`); n > 0 {
 				why = append(why, fmt.Sprintf("%s answers: %v", r, n))
 			}
 		}
 		return false, fmt.Errorf("selector still %s; actor: %v", c, why)
 	})
-	switched := time.Since(firstBad)
-	after, err := d.Status(ctx)
+}
+
+// assertRolledBack checks the state after the rollback by the alert.
+func (l *loop) assertRolledBack(t *testing.T) *deployer.State {
+	t.Helper()
+	st, err := l.d.Status(l.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := after.History[0]
-	if after.Active != deployer.Blue || after.LastGood != deployer.Blue || rec.To != deployer.Blue || rec.From != deployer.Green ||
+	rec := st.History[0]
+	if st.Active != deployer.Blue || st.LastGood != deployer.Blue || len(st.History) != l.history+1 ||
+		rec.To != deployer.Blue || rec.From != deployer.Green ||
 		rec.Reason != wantAlert || rec.By != "alert:"+wantAlert || !rec.Rollback || rec.Incident == "" {
-		t.Fatalf("after the rollback: active %s, last good %s, newest record %+v; want blue, blue, green->blue by alert:%s with an incident",
-			after.Active, after.LastGood, rec, wantAlert)
+		t.Fatalf("after the rollback: active %s, last good %s, %d records (before %d), newest %+v; want blue, blue, one more: green->blue by alert:%s with an incident",
+			st.Active, st.LastGood, len(st.History), l.history, rec, wantAlert)
 	}
+	return st
+}
+
+// TestAlertLoopRollsBack: unhappy users of green make the loop move traffic
+// to blue; repeats, a restart of the actor and the resolved notification
+// change nothing more; every dashboard expression returns data.
+func TestAlertLoopRollsBack(t *testing.T) {
+	l := newLoop(t)
+	ctx, root, procs, actorURL, promURL, d, selector := l.ctx, repoRoot(t), l.procs, l.actorURL, l.promURL, l.d, l.selector
+	apps, actor := l.apps, l.actor
+
+	// Unhappy users on green.
+	firstBad := l.unhappyUsers(t)
+
+	// The rollback: the selector goes back to blue.
+	l.waitForBlue(t, 60*time.Second)
+	switched := time.Since(firstBad)
+	after := l.assertRolledBack(t)
 	handled := actorSwitchDuration(t, actor.log)
 	t.Logf("ALERT LOOP: first bad feedback -> selector on blue: %s (actor's own handling: %s; Prometheus + Alertmanager + polling: %s)",
 		switched.Round(time.Millisecond), handled.Round(time.Microsecond), (switched - handled).Round(time.Millisecond))
@@ -229,12 +282,14 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	// cluster's history and changes nothing: the operator's choice stands.
 	actor.stop()
 	procs = slices.DeleteFunc(procs, func(p *proc) bool { return p == actor })
+	l.procs = procs
 	if _, err := d.Switch(ctx, deployer.Green, deployer.SwitchOptions{Reason: "operator override", By: "operator:e2e"}); err != nil {
 		t.Fatalf("operator switch back to green: %v", err)
 	}
 	overridden := len(after.History) + 1
-	actor = startActor("alert-actor-restarted")
+	actor = l.startActor("alert-actor-restarted")
 	procs = append(procs, actor)
+	l.procs = procs
 	waitFor(t, "a repeat to reach the restarted actor", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
 		n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="duplicate"}`)
 		return n >= 1, err
@@ -256,6 +311,58 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	assertState(t, ctx, d, selector, deployer.Green, overridden, "after the resolved notification")
 	if n, err := actorMetric(ctx, actorURL, `remla_alert_actor_rollbacks_total{result="switched"}`); err != nil || n != 0 {
 		t.Fatalf("restarted actor counted %v rollbacks (%v), want 0", n, err)
+	}
+}
+
+// TestAlertLoopWaitsForReadyLastGood: while blue has no ready replica the
+// actor answers 503 and traffic stays on green; Alertmanager keeps retrying,
+// and once blue is ready again a retry rolls back.
+func TestAlertLoopWaitsForReadyLastGood(t *testing.T) {
+	l := newLoop(t)
+	deps := l.client.AppsV1().Deployments(l.ns)
+	scaleBlue := func(n int32) {
+		t.Helper()
+		s, err := deps.GetScale(l.ctx, l.cfg.Release(deployer.Blue), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Spec.Replicas = n
+		if _, err := deps.UpdateScale(l.ctx, l.cfg.Release(deployer.Blue), s, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blueReady := func(want func(int32) bool) func() (bool, error) {
+		return func() (bool, error) {
+			st, err := l.d.Status(l.ctx)
+			if err != nil {
+				return false, err
+			}
+			return want(st.Colors[deployer.Blue].Ready), nil
+		}
+	}
+	scaleBlue(0)
+	waitFor(t, "blue to have no ready replica", 60*time.Second, 100*time.Millisecond, l.procs, blueReady(func(n int32) bool { return n == 0 }))
+
+	l.unhappyUsers(t)
+	waitFor(t, "Alertmanager to deliver, and retry, the alert while blue is not ready", 60*time.Second, 100*time.Millisecond, l.procs, func() (bool, error) {
+		n, err := actorMetric(l.ctx, l.actorURL, `remla_alert_actor_webhooks_total{result="not_ready"}`)
+		return n >= 2, err
+	})
+	if c, err := l.selector(); err != nil || c != "green" {
+		t.Fatalf("selector %q (%v) while blue had no ready replica, want green", c, err)
+	}
+	if st, err := l.d.Status(l.ctx); err != nil || len(st.History) != l.history {
+		t.Fatalf("the history changed while blue was not ready (%v)", err)
+	}
+
+	scaleBlue(2)
+	waitFor(t, "blue ready again", 60*time.Second, 50*time.Millisecond, l.procs, blueReady(func(n int32) bool { return n > 0 }))
+	ready := time.Now()
+	l.waitForBlue(t, 60*time.Second)
+	t.Logf("ALERT LOOP (not ready first): blue ready again -> selector on blue: %s", time.Since(ready).Round(time.Millisecond))
+	l.assertRolledBack(t)
+	if n, err := actorMetric(l.ctx, l.actorURL, `remla_alert_actor_rollbacks_total{result="switched"}`); err != nil || n != 1 {
+		t.Fatalf("actor counted %v rollbacks (%v), want exactly 1", n, err)
 	}
 }
 
