@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -492,5 +493,26 @@ func TestHealthzAndMetrics(t *testing.T) {
 	s.ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
 	if !strings.Contains(rr.Body.String(), "remla_alert_actor_state_up 0") || strings.Contains(rr.Body.String(), "remla_active_color{") {
 		t.Error("with the cluster unreadable, want state_up 0 and no active color")
+	}
+}
+
+// TestSeenSetIsBounded: the in-memory seen-set forgets the oldest incidents
+// beyond its limit (the cluster's history still refuses them).
+func TestSeenSetIsBounded(t *testing.T) {
+	s := newTestServer(greenBad(), Options{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range seenLimit + 10 {
+		s.remember(fmt.Sprintf("inc-%d", i))
+	}
+	s.remember("inc-20") // already known: not added twice
+	if len(s.seen) != seenLimit || len(s.seenFIFO) != seenLimit {
+		t.Fatalf("seen %d, fifo %d; want %d each", len(s.seen), len(s.seenFIFO), seenLimit)
+	}
+	if _, ok := s.seen["inc-9"]; ok {
+		t.Error("the oldest incidents were not forgotten")
+	}
+	if _, ok := s.seen[fmt.Sprintf("inc-%d", seenLimit+9)]; !ok {
+		t.Error("the newest incident was forgotten")
 	}
 }
