@@ -229,122 +229,239 @@ func (p *binaryLR) l1Objective(w []float64) float64 {
 	return floats.Norm(w, 1) + p.C*loss
 }
 
-// cdnL1 minimises the L1 objective from w (updated in place) by coordinate descent with a
-// one-variable Newton direction and an Armijo line search per coordinate (CDN, Yuan et al. 2010,
-// the method liblinear used for L1 logistic regression before newGLMNET). Coordinates are visited
-// in a fresh random order each pass, drawn from rng. It stops when the L1 norm of the minimum-norm
-// subgradient falls to eps times its value at the start.
-func (p *binaryLR) cdnL1(XT *CSC, w []float64, eps float64, maxPass int, rng *rand.Rand) solveResult {
+// newGLMNETL1 minimises the L1 objective from w (updated in place) with liblinear's newGLMNET
+// (Yuan, Ho and Lin 2012; liblinear's solve_l1r_lr, what scikit-learn's liblinear runs for
+// penalty='l1'): each outer Newton iteration builds the quadratic model of the loss and solves
+// the L1-regularised quadratic by cyclic coordinate descent (coordinates shuffled by rng,
+// shrinking the ones that stay at zero), then takes a backtracking line search along the result.
+// It stops when the L1 norm of the minimum-norm subgradient falls to eps times its initial value.
+func (p *binaryLR) newGLMNETL1(XT *CSC, w []float64, eps float64, maxNewton int, rng *rand.Rand) solveResult {
 	const (
-		sigma = 0.01
-		beta  = 0.5
+		nu            = 1e-12
+		sigma         = 0.01
+		maxLineSearch = 20
+		maxInner      = 1000
+		maxStep       = 10.0
+		inf           = math.MaxFloat64
 	)
-	n, cols := p.X.Rows, p.X.Cols
+	l, wSize := p.X.Rows, p.X.Cols+1
 	y, C := p.y, p.C
-	// e_i = exp(-y_i z_i): σ(y_i z_i) = 1/(1+e_i); kept up to date as w changes.
-	p.mulX(p.z, w)
-	e := p.u
-	for i := range e {
-		e[i] = math.Exp(-y[i] * p.z[i])
-	}
-	perm := make([]int, cols+1)
-	for j := range perm {
-		perm[j] = j
-	}
-	ones := make([]float64, n)
+	ones := make([]float64, l)
+	allRows := make([]int32, l)
 	for i := range ones {
-		ones[i] = 1
-	}
-	allRows := make([]int32, n)
-	for i := range allRows {
-		allRows[i] = int32(i)
+		ones[i], allRows[i] = 1, int32(i)
 	}
 	column := func(j int) ([]int32, []float64) {
-		if j == cols {
+		if j == p.X.Cols {
 			return allRows, ones
 		}
 		a, b := XT.ColPtr[j], XT.ColPtr[j+1]
 		return XT.Row[a:b], XT.Val[a:b]
 	}
-	var gnorm0 float64
-	res := solveResult{}
-	newE := make([]float64, 0, n)
-	for pass := 0; pass < maxPass; pass++ {
-		rng.Shuffle(len(perm), func(a, b int) { perm[a], perm[b] = perm[b], perm[a] })
-		var gnorm float64
-		for _, j := range perm {
-			rows, vals := column(j)
-			if len(rows) == 0 {
-				continue
+	expWTx := make([]float64, l)
+	expWTxNew := make([]float64, l)
+	tau, D, xTd := make([]float64, l), make([]float64, l), make([]float64, l)
+	wpd, Hdiag, Grad := make([]float64, wSize), make([]float64, wSize), make([]float64, wSize)
+	xjnegSum := make([]float64, wSize)
+	index := make([]int, wSize)
+
+	p.mulX(p.z, w)
+	var wNorm float64
+	for j := 0; j < wSize; j++ {
+		wNorm += math.Abs(w[j])
+		wpd[j] = w[j]
+		index[j] = j
+		rows, vals := column(j)
+		for k, i := range rows {
+			if y[i] == -1 {
+				xjnegSum[j] += C * vals[k]
 			}
-			var G, H float64
+		}
+	}
+	for i := range expWTx {
+		expWTx[i] = math.Exp(p.z[i])
+	}
+	innerEps := 1.0
+	gmaxOld := inf
+	var gnorm1Init float64
+	res := solveResult{}
+	for newton := 0; newton < maxNewton; newton++ {
+		var gmaxNew, gnorm1New float64
+		for i := 0; i < l; i++ {
+			t := 1 / (1 + expWTx[i])
+			tau[i] = C * t
+			D[i] = C * expWTx[i] * t * t
+		}
+		activeSize := wSize
+		for s := 0; s < activeSize; s++ {
+			j := index[s]
+			Hdiag[j] = nu
+			var tmp float64
+			rows, vals := column(j)
 			for k, i := range rows {
 				x := vals[k]
-				s := 1 / (1 + e[i])
-				G += (s - 1) * y[i] * x
-				H += s * (1 - s) * x * x
+				Hdiag[j] += x * x * D[i]
+				tmp += x * tau[i]
 			}
-			G *= C
-			H = C*H + 1e-12
-			wj := w[j]
-			// Minimum-norm subgradient: how far coordinate j is from optimal.
-			var viol float64
+			Grad[j] = -tmp + xjnegSum[j]
+			gp, gn := Grad[j]+1, Grad[j]-1
+			var violation float64
 			switch {
-			case wj > 0:
-				viol = math.Abs(G + 1)
-			case wj < 0:
-				viol = math.Abs(G - 1)
-			default:
-				viol = math.Max(0, math.Max(G-1, -1-G))
-			}
-			gnorm += viol
-			if viol == 0 {
-				continue
-			}
-			var dir float64
-			switch {
-			case G+1 <= H*wj:
-				dir = -(G + 1) / H
-			case G-1 >= H*wj:
-				dir = -(G - 1) / H
-			default:
-				dir = -wj
-			}
-			if math.Abs(dir) < 1e-12 {
-				continue
-			}
-			delta := G*dir + math.Abs(wj+dir) - math.Abs(wj)
-			lambda := 1.0
-			for step := 0; step < 30; step++ {
-				ld := lambda * dir
-				// Change of the objective along the coordinate, over the rows that feature j touches.
-				change := math.Abs(wj+ld) - math.Abs(wj)
-				newE = newE[:0]
-				var dl float64
-				for k, i := range rows {
-					en := e[i] * math.Exp(-y[i]*ld*vals[k])
-					newE = append(newE, en)
-					dl += math.Log1p(en) - math.Log1p(e[i])
+			case w[j] == 0:
+				if gp < 0 {
+					violation = -gp
+				} else if gn > 0 {
+					violation = gn
+				} else if gp > gmaxOld/float64(l) && gn < -gmaxOld/float64(l) {
+					activeSize--
+					index[s], index[activeSize] = index[activeSize], index[s]
+					s--
+					continue
 				}
-				change += C * dl
-				if change <= sigma*lambda*delta {
-					w[j] = wj + ld
-					for k, i := range rows {
-						e[i] = newE[k]
-					}
-					break
-				}
-				lambda *= beta
+			case w[j] > 0:
+				violation = math.Abs(gp)
+			default:
+				violation = math.Abs(gn)
 			}
+			gmaxNew = math.Max(gmaxNew, violation)
+			gnorm1New += violation
 		}
-		res.Iterations = pass + 1
-		if pass == 0 {
-			gnorm0 = gnorm
+		if newton == 0 {
+			gnorm1Init = gnorm1New
 		}
-		if gnorm <= eps*gnorm0 {
+		res.Iterations = newton
+		if gnorm1New <= eps*gnorm1Init {
 			res.Converged = true
 			return res
 		}
+
+		// Coordinate descent on the quadratic model, over wpd = w + d.
+		iter := 0
+		qpGmaxOld := inf
+		qpActive := activeSize
+		for i := range xTd {
+			xTd[i] = 0
+		}
+		for iter < maxInner {
+			var qpGmaxNew, qpGnorm1New float64
+			for i := 0; i < qpActive; i++ {
+				k := i + rng.IntN(qpActive-i)
+				index[i], index[k] = index[k], index[i]
+			}
+			for s := 0; s < qpActive; s++ {
+				j := index[s]
+				H := Hdiag[j]
+				rows, vals := column(j)
+				G := Grad[j] + (wpd[j]-w[j])*nu
+				for k, i := range rows {
+					G += vals[k] * D[i] * xTd[i]
+				}
+				gp, gn := G+1, G-1
+				var violation float64
+				switch {
+				case wpd[j] == 0:
+					if gp < 0 {
+						violation = -gp
+					} else if gn > 0 {
+						violation = gn
+					} else if gp > qpGmaxOld/float64(l) && gn < -qpGmaxOld/float64(l) {
+						qpActive--
+						index[s], index[qpActive] = index[qpActive], index[s]
+						s--
+						continue
+					}
+				case wpd[j] > 0:
+					violation = math.Abs(gp)
+				default:
+					violation = math.Abs(gn)
+				}
+				qpGmaxNew = math.Max(qpGmaxNew, violation)
+				qpGnorm1New += violation
+				var z float64
+				switch {
+				case gp < H*wpd[j]:
+					z = -gp / H
+				case gn > H*wpd[j]:
+					z = -gn / H
+				default:
+					z = -wpd[j]
+				}
+				if math.Abs(z) < 1e-12 {
+					continue
+				}
+				z = math.Min(math.Max(z, -maxStep), maxStep)
+				wpd[j] += z
+				for k, i := range rows {
+					xTd[i] += vals[k] * z
+				}
+			}
+			iter++
+			if qpGnorm1New <= innerEps*gnorm1Init {
+				if qpActive == activeSize {
+					break
+				}
+				// Reactivate the shrunk coordinates and check them again.
+				qpActive, qpGmaxOld = activeSize, inf
+				continue
+			}
+			qpGmaxOld = qpGmaxNew
+		}
+
+		// Backtracking line search along d = wpd − w.
+		var delta, wNormNew float64
+		for j := 0; j < wSize; j++ {
+			delta += Grad[j] * (wpd[j] - w[j])
+			if wpd[j] != 0 {
+				wNormNew += math.Abs(wpd[j])
+			}
+		}
+		delta += wNormNew - wNorm
+		var negsumXTd float64
+		for i := 0; i < l; i++ {
+			if y[i] == -1 {
+				negsumXTd += C * xTd[i]
+			}
+		}
+		ls := 0
+		for ; ls < maxLineSearch; ls++ {
+			cond := wNormNew - wNorm + negsumXTd - sigma*delta
+			for i := 0; i < l; i++ {
+				e := math.Exp(xTd[i])
+				expWTxNew[i] = expWTx[i] * e
+				cond += C * math.Log((1+expWTxNew[i])/(e+expWTxNew[i]))
+			}
+			if cond <= 0 {
+				wNorm = wNormNew
+				copy(w, wpd)
+				copy(expWTx, expWTxNew)
+				break
+			}
+			wNormNew = 0
+			for j := 0; j < wSize; j++ {
+				wpd[j] = (w[j] + wpd[j]) * 0.5
+				if wpd[j] != 0 {
+					wNormNew += math.Abs(wpd[j])
+				}
+			}
+			delta *= 0.5
+			negsumXTd *= 0.5
+			for i := range xTd {
+				xTd[i] *= 0.5
+			}
+		}
+		if ls >= maxLineSearch {
+			// Too many halvings: recompute exp(w·x) from scratch to shed accumulated error.
+			p.mulX(p.z, w)
+			for i := range expWTx {
+				expWTx[i] = math.Exp(p.z[i])
+			}
+			copy(wpd, w)
+		}
+		if iter == 1 {
+			innerEps *= 0.25
+		}
+		gmaxOld = gmaxNew
 	}
+	res.Iterations = maxNewton
 	return res
 }

@@ -109,13 +109,13 @@ func TestTRONReachesTheOptimum(t *testing.T) {
 	}
 }
 
-// TestL1CoordinateDescentOptimality checks the L1 solution's optimality conditions: for w_j ≠ 0
+// TestL1NewGLMNETOptimality checks the L1 solution's optimality conditions: for w_j ≠ 0
 // the loss gradient is −sign(w_j), for w_j = 0 it lies in [−1, 1].
-func TestL1CoordinateDescentOptimality(t *testing.T) {
+func TestL1NewGLMNETOptimality(t *testing.T) {
 	X, y := randomProblem(300, 12, 5)
 	p := newBinaryLR(X, y, 0.5)
 	w := make([]float64, p.dim())
-	res := p.cdnL1(X.Transpose(), w, 1e-9, 5000, rand.New(rand.NewPCG(1, 1)))
+	res := p.newGLMNETL1(X.Transpose(), w, 1e-9, 1000, rand.New(rand.NewPCG(1, 1)))
 	if !res.Converged {
 		t.Fatalf("did not converge: %+v", res)
 	}

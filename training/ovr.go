@@ -77,7 +77,7 @@ func FitOneVsRest(ctx context.Context, X *Matrix, Y [][]bool, cfg SolverConfig, 
 					res = p.tron(w, eps, cfg.MaxIter)
 				} else {
 					rng := rand.New(rand.NewPCG(seed, uint64(t)))
-					res = p.cdnL1(XT, w, eps, cfg.MaxIter, rng)
+					res = p.newGLMNETL1(XT, w, eps, cfg.MaxIter, rng)
 				}
 				mu.Lock()
 				for f := 0; f < nf; f++ {
