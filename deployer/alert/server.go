@@ -167,6 +167,11 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) (int, Answ
 	if err != nil {
 		return http.StatusBadRequest, Answer{Result: ResultMalformed, Message: err.Error()}
 	}
+	if msg.TruncatedAlerts > 0 {
+		// A firing rollback alert may be among those left out.
+		s.log.Warn("Alertmanager truncated the notification: set max_alerts: 0 in the receiver",
+			"truncatedAlerts", msg.TruncatedAlerts, "groupKey", msg.GroupKey)
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
 	defer cancel()
 	return s.Handle(ctx, msg)
