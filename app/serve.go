@@ -31,7 +31,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		s.log.Info("shutting down: finishing in-flight requests", "grace", grace)
+		s.log.Info("shutting down: finishing in-flight requests", "grace", grace.String())
 	case serveErr = <-served:
 		s.log.Error("server stopped", "err", serveErr)
 	}
