@@ -14,4 +14,9 @@
 //     them by id.
 //   - metrics.go defines every metric documented in docs/metrics.md.
 //   - openapi.json describes the API; it is served at /api/openapi.json.
+//   - serve.go runs the server on a listener and shuts it down gracefully;
+//     main.go is the whole remla-app program (flags, environment, model,
+//     store), so cmd/remla-app stays a few lines long.
+//
+// The page itself (templates, CSS, script) lives in package web.
 package app
