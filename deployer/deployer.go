@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
@@ -37,15 +39,18 @@ type Options struct {
 
 // Deployer runs blue-green operations on one namespace of one cluster.
 type Deployer struct {
-	cfg       *Config
-	ns        string
-	client    kubernetes.Interface
-	rest      *rest.Config
-	getter    *genericclioptions.ConfigFlags
-	log       *slog.Logger
-	identity  string
-	host      string
-	nsChecked bool
+	cfg      *Config
+	ns       string
+	client   kubernetes.Interface
+	rest     *rest.Config
+	getter   *genericclioptions.ConfigFlags
+	log      *slog.Logger
+	identity string
+	host     string
+	// nsChecked is set once the namespace was seen; the alert actor calls
+	// Status and Switch from concurrent requests.
+	nsChecked atomic.Bool
+	helmMu    sync.Mutex
 	actions   *action.Configuration
 }
 
@@ -117,7 +122,7 @@ func (d *Deployer) Identity() string { return d.identity }
 // checkNamespace turns a missing namespace into one clear error before an
 // operation produces a less obvious one.
 func (d *Deployer) checkNamespace(ctx context.Context) error {
-	if d.nsChecked {
+	if d.nsChecked.Load() {
 		return nil
 	}
 	_, err := d.client.CoreV1().Namespaces().Get(ctx, d.ns, metav1.GetOptions{})
@@ -131,7 +136,7 @@ func (d *Deployer) checkNamespace(ctx context.Context) error {
 	default:
 		return fmt.Errorf("check namespace %q: %w", d.ns, err)
 	}
-	d.nsChecked = true
+	d.nsChecked.Store(true)
 	return nil
 }
 

@@ -22,6 +22,8 @@ const helmDriver = "secret"
 
 // helm returns the Helm action configuration, built once.
 func (d *Deployer) helm() (*action.Configuration, error) {
+	d.helmMu.Lock()
+	defer d.helmMu.Unlock()
 	if d.actions != nil {
 		return d.actions, nil
 	}

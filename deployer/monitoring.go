@@ -64,6 +64,8 @@ func (d *Deployer) InstallMonitoring(ctx context.Context) error {
 	}
 	// Helm caches the cluster's API versions per configuration: start a new
 	// one so the shared release sees monitoring.coreos.com/v1.
+	d.helmMu.Lock()
 	d.actions = nil
+	d.helmMu.Unlock()
 	return nil
 }
