@@ -382,6 +382,10 @@ func (u *upper) run(ctx context.Context) (*State, error) {
 			"--manage-nodes-with-annotation-selector=" + nodeAnnotation + "=fake",
 			"--node-ip=127.0.0.1",
 			"--cidr=10.244.0.0/16",
+			// Without a node Lease the node controller sees no heartbeat
+			// for ~40 s (the heartbeat stage runs every 10 minutes), marks
+			// the fake Node NotReady and every pod on it unready.
+			"--node-lease-duration-seconds=40",
 		},
 	}
 	for name, extra := range o.ExtraArgs {
