@@ -23,13 +23,13 @@ import (
 //	20+n       sha256 of every byte before it (32 bytes)
 //
 // The body is a length-prefixed JSON header (meta, vectorizer settings, tags, decision rule)
-// followed by the vocabulary (length-prefixed strings), the idf, the weights and the bias
-// (counted little-endian float64 arrays). Numbers and lengths are uvarints.
+// followed by the vocabulary (length-prefixed strings), the idf (float64), the weights (float32)
+// and the bias (float64), each a counted little-endian array. Counts and lengths are uvarints.
 const (
 	magic = "REMLATAG"
 	// FormatVersion is the version of the file layout this code reads and writes. A change to the
 	// layout bumps it; Load refuses other versions.
-	FormatVersion = 1
+	FormatVersion = 2
 	prefixLen     = 8 + 4 + 8
 )
 
@@ -100,7 +100,7 @@ func encode(s *Spec) ([]byte, error) {
 		body = append(body, t...)
 	}
 	body = appendFloats(body, s.Vectorizer.IDF())
-	body = appendFloats(body, s.Weights)
+	body = appendFloat32s(body, s.Weights)
 	body = appendFloats(body, s.Bias)
 
 	out := make([]byte, 0, prefixLen+len(body)+sha256.Size)
@@ -110,6 +110,14 @@ func encode(s *Spec) ([]byte, error) {
 	out = append(out, body...)
 	sum := sha256.Sum256(out)
 	return append(out, sum[:]...), nil
+}
+
+func appendFloat32s(b []byte, xs []float32) []byte {
+	b = binary.AppendUvarint(b, uint64(len(xs)))
+	for _, x := range xs {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	return b
 }
 
 func appendFloats(b []byte, xs []float64) []byte {
@@ -168,7 +176,7 @@ func Decode(data []byte) (*Model, error) {
 		terms = append(terms, string(r.bytes()))
 	}
 	idf := r.floats()
-	weights := r.floats()
+	weights := r.float32s()
 	bias := r.floats()
 	if r.err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, r.err)
@@ -226,6 +234,19 @@ func (r *reader) bytes() []byte {
 	}
 	out := r.b[:n]
 	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) float32s() []float32 {
+	n := r.count(4)
+	if r.err != nil {
+		return nil
+	}
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(r.b[4*i:]))
+	}
+	r.b = r.b[4*n:]
 	return out
 }
 

@@ -22,7 +22,7 @@ func tinyModel(t testing.TB) *Model {
 		t.Fatal(err)
 	}
 	tags := []string{"python", "golang", "javascript"}
-	w := []float64{ // feature-major: rows are features, columns tags
+	w := []float32{ // feature-major: rows are features, columns tags
 		-2, 4, -1, // go
 		4, -2, -1, // python
 		0, 0, 1.5, // web
@@ -154,7 +154,7 @@ func TestLoadRefusesDamagedFiles(t *testing.T) {
 		{"appended", append(bytes.Clone(good), 0), "header says", true},
 		{"flipped weight byte", flip(len(good) - 40), "checksum mismatch", true},
 		{"flipped checksum byte", flip(len(good) - 1), "checksum mismatch", true},
-		{"newer format", version, "format version 2", false},
+		{"newer format", version, "format version 3", false},
 	}
 	dir := t.TempDir()
 	for _, tt := range tests {
@@ -191,7 +191,7 @@ func TestNewRefusesInconsistentSpec(t *testing.T) {
 		{"thresholds", func(s *Spec) { s.Rule.Thresholds = nil }},
 		{"duplicate tag", func(s *Spec) { s.Tags = []string{"a", "a", "b"} }},
 		{"tokenizer", func(s *Spec) { s.Meta.Tokenizer = "spacy" }},
-		{"NaN weight", func(s *Spec) { s.Weights = slices.Clone(s.Weights); s.Weights[0] = math.NaN() }},
+		{"NaN weight", func(s *Spec) { s.Weights = slices.Clone(s.Weights); s.Weights[0] = float32(math.NaN()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,6 +41,9 @@ type Vectorizer struct {
 	terms []string  // feature index → term; a bigram is "w1 w2"
 	idf   []float64 // per feature; nil for BagOfWords
 	index map[string]int32
+	// chars maps a character n-gram, packed by packGram, to its feature: integer keys make the
+	// hundred-odd character lookups of a title cheap.
+	chars map[uint64]int32
 	// charStart is the index of the first character n-gram feature (Len() when there are none).
 	charStart int32
 }
@@ -65,8 +68,8 @@ func NewVectorizer(cfg VectorizerConfig, terms []string, idf []float64) (*Vector
 	if len(terms) > math.MaxInt32 {
 		return nil, fmt.Errorf("vocabulary of %d terms is too large", len(terms))
 	}
-	if cfg.CharMax > 0 && (cfg.CharMin < 1 || cfg.CharMin > cfg.CharMax || cfg.Kind != TFIDF) {
-		return nil, fmt.Errorf("character n-grams %d-%d: want 1 ≤ min ≤ max, with tf-idf features", cfg.CharMin, cfg.CharMax)
+	if cfg.CharMax > 0 && (cfg.CharMin < 1 || cfg.CharMin > cfg.CharMax || cfg.CharMax > maxCharGram || cfg.Kind != TFIDF) {
+		return nil, fmt.Errorf("character n-grams %d-%d: want 1 ≤ min ≤ max ≤ %d, with tf-idf features", cfg.CharMin, cfg.CharMax, maxCharGram)
 	}
 	v := &Vectorizer{VectorizerConfig: cfg, terms: terms, idf: idf, index: make(map[string]int32, len(terms)), charStart: int32(len(terms))}
 	for i, t := range terms {
@@ -75,6 +78,14 @@ func NewVectorizer(cfg VectorizerConfig, terms []string, idf []float64) (*Vector
 				return nil, fmt.Errorf("term %q is a character n-gram but the vectorizer has none configured", t)
 			}
 			v.charStart = min(v.charStart, int32(i))
+			g := t[len(CharPrefix):]
+			if len(g) < cfg.CharMin || len(g) > cfg.CharMax {
+				return nil, fmt.Errorf("character term %q is not %d-%d characters long", t, cfg.CharMin, cfg.CharMax)
+			}
+			if v.chars == nil {
+				v.chars = make(map[uint64]int32)
+			}
+			v.chars[packGram(g)] = int32(i)
 		} else if v.charStart < int32(i) {
 			return nil, fmt.Errorf("word term %q comes after the character n-grams", t)
 		}
@@ -119,17 +130,21 @@ func (v *Vectorizer) Transform(dst *Sparse, tokens []string, scratch []byte) []b
 	if v.CharMax > 0 {
 		for _, w := range tokens {
 			pad := len(w) + 2
-			for n := v.CharMin; n <= v.CharMax; n++ {
-				for i := 0; i+n <= pad; i++ {
-					scratch = append(scratch[:0], CharPrefix...)
-					for k := i; k < i+n; k++ {
-						if k == 0 || k == pad-1 {
-							scratch = append(scratch, ' ')
-						} else {
-							scratch = append(scratch, w[k-1])
-						}
+			at := func(k int) byte {
+				if k == 0 || k == pad-1 {
+					return ' '
+				}
+				return w[k-1]
+			}
+			// Each start position extends its key one byte at a time through CharMin..CharMax.
+			for i := 0; i+v.CharMin <= pad; i++ {
+				var key uint64
+				for n := 1; n <= v.CharMax && i+n <= pad; n++ {
+					key = key<<8 | uint64(at(i+n-1))
+					if n < v.CharMin {
+						continue
 					}
-					if j, ok := v.index[string(scratch)]; ok {
+					if j, ok := v.chars[key|uint64(n)<<56]; ok {
 						dst.Idx = append(dst.Idx, j)
 					}
 				}
@@ -187,6 +202,18 @@ func normalize(xs []float64) {
 			xs[k] *= inv
 		}
 	}
+}
+
+// maxCharGram is the longest character n-gram: a gram and its length pack into one uint64.
+const maxCharGram = 7
+
+// packGram packs a gram of at most maxCharGram bytes with its length into a map key.
+func packGram(g string) uint64 {
+	var key uint64
+	for i := 0; i < len(g); i++ {
+		key = key<<8 | uint64(g[i])
+	}
+	return key | uint64(len(g))<<56
 }
 
 // CharGrams calls fn with the key (CharPrefix + n-gram) of each character n-gram of the word,

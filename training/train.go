@@ -175,7 +175,7 @@ func Train(ctx context.Context, cfg Config, train *Dataset, opt Options) (*model
 	spec := model.Spec{
 		Meta: model.Meta{CodeVersion: model.CodeVersion, Created: created.UTC().Truncate(time.Second),
 			Tokenizer: model.TokenizerReference, Config: cfgJSON, DataSHA256: sums},
-		Vectorizer: vec, Tags: tags, Weights: lin.Weights, Bias: lin.Bias, Rule: rule,
+		Vectorizer: vec, Tags: tags, Weights: float32s(lin.Weights), Bias: lin.Bias, Rule: rule,
 	}
 	if err := model.StampVersion(&spec); err != nil {
 		return nil, nil, err
@@ -250,6 +250,14 @@ func scoreLinear(p []float64, lin *Linear, x *model.Sparse) {
 	for t := range p {
 		p[t] = model.Sigmoid(p[t])
 	}
+}
+
+func float32s(xs []float64) []float32 {
+	out := make([]float32, len(xs))
+	for i, x := range xs {
+		out[i] = float32(x)
+	}
+	return out
 }
 
 func pick[T any](xs []T, rows []int) []T {

@@ -1,0 +1,97 @@
+package model_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/remla/tagger/model"
+	"github.com/remla/tagger/training"
+)
+
+// benchModel is the model the benchmarks use: $REMLA_TEST_MODEL, else models/latest.model.
+func benchModel(b *testing.B) (string, *model.Model) {
+	b.Helper()
+	path := os.Getenv("REMLA_TEST_MODEL")
+	if path == "" {
+		path = filepath.Join("..", "models", "latest.model")
+	}
+	m, err := model.Load(path)
+	if err != nil {
+		b.Skipf("no model to benchmark (%v); run `make train` or set REMLA_TEST_MODEL", err)
+	}
+	return path, m
+}
+
+func benchTitles(b *testing.B) []string {
+	b.Helper()
+	d, err := training.LoadDataset(filepath.Join("..", "data", "validation.tsv.gz"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d.Titles[:1000]
+}
+
+func BenchmarkPrepareText(b *testing.B) {
+	titles := benchTitles(b)
+	var toks []string
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		toks = model.Tokens(toks[:0], titles[i%len(titles)])
+	}
+}
+
+func BenchmarkVectorize(b *testing.B) {
+	_, m := benchModel(b)
+	titles := benchTitles(b)
+	toks := make([][]string, len(titles))
+	for i, t := range titles {
+		toks[i] = model.Tokens(nil, t)
+	}
+	v := m.Spec().Vectorizer
+	var x model.Sparse
+	var key []byte
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		key = v.Transform(&x, toks[i%len(toks)], key)
+	}
+}
+
+// BenchmarkPredict is one title end to end: prepare, vectorise, score every tag, apply the rule.
+// It also reports the median and 99th percentile of single calls.
+func BenchmarkPredict(b *testing.B) {
+	_, m := benchModel(b)
+	titles := benchTitles(b)
+	durs := make([]time.Duration, 0, min(b.N, 1<<20))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		m.Predict(titles[i%len(titles)])
+		if len(durs) < cap(durs) {
+			durs = append(durs, time.Since(start))
+		}
+	}
+	b.StopTimer()
+	slices.Sort(durs)
+	b.ReportMetric(float64(durs[len(durs)/2].Nanoseconds()), "median-ns")
+	b.ReportMetric(float64(durs[len(durs)*99/100].Nanoseconds()), "p99-ns")
+}
+
+func BenchmarkLoad(b *testing.B) {
+	path, m := benchModel(b)
+	if fi, err := os.Stat(path); err == nil {
+		b.SetBytes(fi.Size())
+	}
+	b.ReportMetric(float64(m.Spec().Vectorizer.Len()), "features")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := model.Load(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
