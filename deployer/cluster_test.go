@@ -185,6 +185,17 @@ func TestBlueGreenLifecycle(t *testing.T) {
 		t.Errorf("switch to an absent color: %v, want ErrNotReady", err)
 	}
 
+	// an image that cannot be pulled: the deploy gives up before its
+	// timeout, says so, and traffic stays
+	err = d.Deploy(ctx, Green, "8.8.8", DeployOptions{Timeout: 2 * time.Minute, PodLabels: map[string]string{neverReady: "true"}})
+	if !errors.Is(err, ErrImagePull) || !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "image ghcr.io/remla/tagger:8.8.8 cannot be pulled: is version 8.8.8 published") ||
+		!strings.Contains(err.Error(), "traffic stays on blue") {
+		t.Errorf("deploy of an image that cannot be pulled: %v", err)
+	}
+	if err := d.Undeploy(ctx, Green); err != nil {
+		t.Fatal(err)
+	}
+
 	// a version that never becomes ready: timeout, pods named, traffic stays
 	o = DeployOptions{Timeout: 8 * time.Second, PodLabels: map[string]string{neverReady: "true"}}
 	err = d.Deploy(ctx, Green, "9.9.9", o)

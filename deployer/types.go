@@ -97,6 +97,9 @@ var (
 	ErrActiveColor = errors.New("color is active")
 	// ErrTimeout: a rollout did not become ready before its deadline.
 	ErrTimeout = errors.New("rollout not ready in time")
+	// ErrImagePull: the image of the version being deployed cannot be
+	// pulled (an unknown version or an unreachable registry).
+	ErrImagePull = errors.New("image cannot be pulled")
 	// ErrLocked: another operator holds the deployer's Lease.
 	ErrLocked = errors.New("another operation holds the lock")
 	// ErrNotInitialized: the active Service does not exist yet.

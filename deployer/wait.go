@@ -77,7 +77,11 @@ type RolloutError struct {
 
 func (e *RolloutError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s not ready after %s", e.Color, e.Version, e.Waited.Round(time.Second))
+	if errors.Is(e.cause, ErrImagePull) {
+		fmt.Fprintf(&b, "%s %s failed after %s", e.Color, e.Version, e.Waited.Round(time.Second))
+	} else {
+		fmt.Fprintf(&b, "%s %s not ready after %s", e.Color, e.Version, e.Waited.Round(time.Second))
+	}
 	if e.cause != nil {
 		fmt.Fprintf(&b, " (%v)", e.cause)
 	} else if e.Status != "" {
@@ -93,7 +97,13 @@ func (e *RolloutError) Error() string {
 	return b.String()
 }
 
-func (e *RolloutError) Unwrap() error { return ErrTimeout }
+// Unwrap gives ErrTimeout, and the cause (ErrImagePull) when there is one.
+func (e *RolloutError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{ErrTimeout, e.cause}
+	}
+	return []error{ErrTimeout}
+}
 
 // waitRollout polls the color's Deployment until rolloutDone or the context
 // ends; on the deadline it returns a *RolloutError naming the unready pods.
@@ -103,6 +113,8 @@ func (d *Deployer) waitRollout(ctx context.Context, c Color, version string, pro
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
 	var last string
+	var pullFailing time.Time // since when a new pod's image cannot be pulled
+	lastPodCheck := start
 	for {
 		dep, err := d.client.AppsV1().Deployments(d.ns).Get(ctx, name, metav1.GetOptions{})
 		switch {
@@ -123,6 +135,17 @@ func (d *Deployer) waitRollout(ctx context.Context, c Color, version string, pro
 			if done {
 				return nil
 			}
+			if time.Since(lastPodCheck) >= podCheckInterval {
+				lastPodCheck = time.Now()
+				if image, bad := d.imagePullFailing(ctx, c, version); !bad {
+					pullFailing = time.Time{}
+				} else if pullFailing.IsZero() {
+					pullFailing = time.Now()
+				} else if time.Since(pullFailing) >= imagePullGrace {
+					return d.rolloutError(c, version, time.Since(start), msg,
+						imagePullError{image: image, version: version})
+				}
+			}
 		case apierrors.IsNotFound(err):
 			last = "waiting for the Deployment to be created"
 		case ctx.Err() == nil:
@@ -137,6 +160,43 @@ func (d *Deployer) waitRollout(ctx context.Context, c Color, version string, pro
 		case <-t.C:
 		}
 	}
+}
+
+// An image that cannot be pulled rarely fixes itself: rather than wait for
+// the whole timeout, a deploy gives up once the pods of the new version have
+// failed to pull it for imagePullGrace, which outlasts a registry hiccup.
+const (
+	imagePullGrace   = 15 * time.Second
+	podCheckInterval = 2 * time.Second
+)
+
+type imagePullError struct{ image, version string }
+
+func (e imagePullError) Error() string {
+	return fmt.Sprintf("image %s cannot be pulled: is version %s published, and can the cluster reach the registry?", e.image, e.version)
+}
+
+func (e imagePullError) Is(target error) bool { return target == ErrImagePull }
+
+// imagePullFailing reports whether a pod of this color and version waits on
+// an image it cannot pull, and which image.
+func (d *Deployer) imagePullFailing(ctx context.Context, c Color, version string) (string, bool) {
+	sel := labels.Set{d.cfg.Labels.App: d.cfg.App, d.cfg.Labels.Color: string(c), d.cfg.Labels.Version: version}.AsSelector().String()
+	pods, err := d.client.CoreV1().Pods(d.ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return "", false
+	}
+	for _, p := range pods.Items {
+		for _, cs := range p.Status.ContainerStatuses {
+			if w := cs.State.Waiting; w != nil {
+				switch w.Reason {
+				case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
+					return cs.Image, true
+				}
+			}
+		}
+	}
+	return "", false
 }
 
 // rolloutError gathers why the pods of a color are not ready. Its own
