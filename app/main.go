@@ -61,9 +61,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stderr
 		return fmt.Errorf("-color %q: use a short lower-case name such as blue or green", *color)
 	}
 
-	m, err := model.Load(*modelPath)
+	m, err := model.Load(*modelPath) // its errors say how to get a model
 	if err != nil {
-		return fmt.Errorf("load model: %w; train one with `make train` or point -model at a .model file", err)
+		return err
 	}
 	store, err := feedback.OpenSQLite(ctx, *dbPath)
 	if err != nil {

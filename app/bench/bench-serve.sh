@@ -59,7 +59,13 @@ kill "$sampler" 2>/dev/null || true
 rss_after=$(rss_kb)
 rss_min=$(sort -n "$work/rss.txt" | head -1)
 rss_max=$(sort -n "$work/rss.txt" | tail -1)
-num_pred=$(curl -fsS "http://127.0.0.1:$port/metrics" | awk '$1 == "num_pred" {print $2}')
+curl -fsS "http://127.0.0.1:$port/metrics" >"$work/metrics.txt"
+num_pred=$(awk '$1 == "num_pred" {print $2}' "$work/metrics.txt")
+# The model's own p99 (predict_latency_seconds, warm-up included): the upper
+# bound of the first bucket that holds 99 % of the observations.
+model_p99=$(awk -F'[{}" ]+' '/^predict_latency_seconds_bucket/ {le[n++] = $3; c[$3] = $NF}
+  /^predict_latency_seconds_count/ {total = $NF}
+  END {for (i = 0; i < n; i++) if (c[le[i]] >= 0.99 * total) {print le[i]; exit}}' "$work/metrics.txt")
 
 line=$(grep '^BENCH ' "$work/wrk.txt")
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
@@ -73,7 +79,9 @@ machine:        $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')
 model:          $model
 requests:       $(field requests) in $(field duration_s) s (server counted num_pred=$num_pred, incl. 3 s warm-up)
 throughput:     $(field rps) req/s
-latency:        p50 $(field p50_ms) ms, p90 $(field p90_ms) ms, p99 $(field p99_ms) ms, max $(field max_ms) ms
+latency:        p50 $(field p50_ms) ms, p90 $(field p90_ms) ms, p99 $(field p99_ms) ms, max $(field max_ms) ms (wrk, end to end)
+model p99:      <= $model_p99 s (predict_latency_seconds bucket holding 99 % of predictions)
+load average:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min, at the end)
 errors:         $errors (connect $(field errors_connect), read $(field errors_read), write $(field errors_write), non-2xx $(field errors_status), timeout $(field errors_timeout))
 RSS (VmRSS):    start $(mb "$rss_start") MB, before $(mb "$rss_before") MB, after $(mb "$rss_after") MB, during min $(mb "$rss_min") / max $(mb "$rss_max") MB
 REPORT
