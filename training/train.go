@@ -28,7 +28,7 @@ var Presets = map[string]Config{
 		Name: "default",
 		Features: FeatureConfig{VectorizerConfig: model.VectorizerConfig{Kind: model.TFIDF, MaxN: 2, Sublinear: true, Normalize: true, CharMin: 2, CharMax: 4},
 			MinDF: 2, MaxDF: 0.9},
-		Solver: SolverConfig{Penalty: "l2", C: 5, Tol: 1e-3, MaxIter: 1000},
+		Solver: SolverConfig{Penalty: "l2", C: 5, Tol: 1e-2, MaxIter: 1000},
 		Rule:   RuleConfig{Kind: "tuned", Holdout: 0.2, Shrink: 10, AccuracyMargin: 0.01},
 	},
 }
