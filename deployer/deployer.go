@@ -35,6 +35,10 @@ type Options struct {
 	// Identity names who acts in the history and the Lease; empty means
 	// "operator:<user>@<host>".
 	Identity string
+	// MonitoringRepo is the chart repository of kube-prometheus-stack for
+	// InstallMonitoring; empty means MonitoringRepo (a mirror serves
+	// clusters without internet access).
+	MonitoringRepo string
 }
 
 // Deployer runs blue-green operations on one namespace of one cluster.
@@ -50,6 +54,7 @@ type Deployer struct {
 	// nsChecked is set once the namespace was seen; the alert actor calls
 	// Status and Switch from concurrent requests.
 	nsChecked atomic.Bool
+	monRepo   string
 	helmMu    sync.Mutex
 	actions   *action.Configuration
 }
@@ -101,7 +106,11 @@ func New(opts Options) (*Deployer, error) {
 	if id == "" {
 		id = "operator:" + whoami()
 	}
-	return &Deployer{cfg: cfg, ns: ns, client: client, rest: rc, getter: getter, log: log, identity: id, host: rc.Host}, nil
+	repo := opts.MonitoringRepo
+	if repo == "" {
+		repo = MonitoringRepo
+	}
+	return &Deployer{cfg: cfg, ns: ns, client: client, rest: rc, getter: getter, log: log, identity: id, host: rc.Host, monRepo: repo}, nil
 }
 
 // Namespace is the namespace the Deployer works in.

@@ -40,13 +40,13 @@ func (d *Deployer) InstallMonitoring(ctx context.Context) error {
 		return err
 	}
 	in := action.NewInstall(cfg)
-	in.RepoURL = MonitoringRepo
+	in.RepoURL = d.monRepo
 	in.ReleaseName, in.Namespace = MonitoringRelease, d.ns
 	in.Wait, in.Timeout = true, 10*time.Minute
-	d.log.Info("fetching chart", "chart", MonitoringChart, "repo", MonitoringRepo)
+	d.log.Info("fetching chart", "chart", MonitoringChart, "repo", d.monRepo)
 	path, err := in.LocateChart(MonitoringChart, cli.New())
 	if err != nil {
-		return fmt.Errorf("fetch %s from %s (does this machine reach it?): %w", MonitoringChart, MonitoringRepo, err)
+		return fmt.Errorf("fetch %s from %s (does this machine reach it? --monitoring-repo names a mirror): %w", MonitoringChart, d.monRepo, err)
 	}
 	ch, err := loader.Load(path)
 	if err != nil {
@@ -68,4 +68,12 @@ func (d *Deployer) InstallMonitoring(ctx context.Context) error {
 	d.actions = nil
 	d.helmMu.Unlock()
 	return nil
+}
+
+// SetMonitoringRepo sets the chart repository InstallMonitoring fetches
+// kube-prometheus-stack from; empty keeps the current one.
+func (d *Deployer) SetMonitoringRepo(url string) {
+	if url != "" {
+		d.monRepo = url
+	}
 }

@@ -3,9 +3,17 @@ package deployer
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/repo"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -118,5 +126,84 @@ func TestMonitoringObjects(t *testing.T) {
 	after := mustStatus(t, d)
 	if sel := activeSelector(t, d); sel != "green" || after.Active != Green || len(after.History) != len(before.History) || after.LastGood != Blue {
 		t.Errorf("ApplyShared changed traffic or state: selector %s, %+v", sel, after)
+	}
+}
+
+// TestInstallMonitoringFromRepo runs init --with-monitoring's path against a
+// chart repository on 127.0.0.1 (a mirror, as --monitoring-repo allows)
+// serving a small stand-in for kube-prometheus-stack with the operator's
+// CRDs: fetch, install, then init renders the monitoring objects.
+func TestInstallMonitoringFromRepo(t *testing.T) {
+	for _, v := range []string{"HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"} {
+		t.Setenv(v, t.TempDir())
+	}
+	dir := t.TempDir()
+	stand := &chart.Chart{
+		Metadata:  &chart.Metadata{APIVersion: "v2", Name: MonitoringChart, Version: "0.0.1", Description: "stand-in for the tests"},
+		Templates: []*chart.File{{Name: "templates/marker.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: monitoring-marker\ndata:\n  rules: {{ .Values.prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues | quote }}\n")}},
+	}
+	for kind, plural := range map[string]string{"ServiceMonitor": "servicemonitors", "PrometheusRule": "prometheusrules"} {
+		stand.Files = append(stand.Files, &chart.File{Name: "crds/" + plural + ".yaml", Data: []byte(fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: %[1]s.monitoring.coreos.com
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: {kind: %[2]s, plural: %[1]s, singular: %[3]s, listKind: %[2]sList}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`, plural, kind, strings.ToLower(kind)))})
+	}
+	if _, err := chartutil.Save(stand, dir); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	idx, err := repo.IndexDirectory(dir, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ns := clustertest.Namespace(t)
+	ctx := testCtx(t)
+	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, MonitoringRepo: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.InstallMonitoring(ctx); err != nil {
+		t.Fatalf("install monitoring from %s: %v", srv.URL, err)
+	}
+	cm, err := d.client.CoreV1().ConfigMaps(ns).Get(ctx, "monitoring-marker", metav1.GetOptions{})
+	if err != nil || cm.Data["rules"] != "false" {
+		t.Fatalf("the stack's release with remlactl's values: %+v %v", cm, err)
+	}
+	if err := d.InstallMonitoring(ctx); err != nil {
+		t.Errorf("a second install must find the release and do nothing: %v", err)
+	}
+	if err := d.Init(ctx, "1", quick); err != nil {
+		t.Fatal(err)
+	}
+	dc, err := dynamic.NewForConfig(clustertest.RESTConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dc.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheusrules"}).
+		Namespace(ns).Get(ctx, "remla-rollback", metav1.GetOptions{}); err != nil {
+		t.Errorf("PrometheusRule after init with monitoring: %v", err)
+	}
+
+	bad, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: clustertest.Namespace(t), MonitoringRepo: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.InstallMonitoring(ctx); err == nil || !strings.Contains(err.Error(), "does this machine reach it?") {
+		t.Errorf("unreachable repository: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 func newInitCmd() *cobra.Command {
 	var o deployer.DeployOptions
 	var withMonitoring bool
+	var monitoringRepo string
 	cmd := &cobra.Command{
 		Use:   "init <version>",
 		Short: "Install blue at a version, the active Service on blue, and the Ingress (the seed's deploy-simple.sh)",
@@ -30,7 +31,8 @@ https://prometheus-community.github.io/helm-charts (the cluster and this
 machine must reach it), so the alert rules and the dashboard have a home.`,
 		Example: `  remlactl init 1.0.0
   remlactl init 1.0.0 -n remla --timeout 10m
-  remlactl init 1.0.0 --with-monitoring`,
+  remlactl init 1.0.0 --with-monitoring
+  remlactl init 1.0.0 --with-monitoring --monitoring-repo https://charts.mirror.internal/prometheus-community`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := deployer.ValidateVersion(args[0]); err != nil {
@@ -47,6 +49,7 @@ machine must reach it), so the alert rules and the dashboard have a home.`,
 			o.Progress, end = progressPrinter(cmd.ErrOrStderr(), loggerFor(cmd))
 			defer end()
 			if withMonitoring {
+				d.SetMonitoringRepo(monitoringRepo)
 				if err := d.InstallMonitoring(ctx); err != nil {
 					return err
 				}
@@ -73,6 +76,7 @@ machine must reach it), so the alert rules and the dashboard have a home.`,
 	}
 	cmd.Flags().IntVar(&o.Replicas, "replicas", 0, "replicas of blue (default from remla.yaml, 2)")
 	cmd.Flags().BoolVar(&withMonitoring, "with-monitoring", false, "also install kube-prometheus-stack from its chart repository")
+	cmd.Flags().StringVar(&monitoringRepo, "monitoring-repo", deployer.MonitoringRepo, "chart repository (or mirror) holding kube-prometheus-stack")
 	return cmd
 }
 
