@@ -18,14 +18,15 @@ type binaryLR struct {
 	y []float64
 	C float64
 
-	z []float64 // x_i·w + b at the current point
-	d []float64 // σ_i(1-σ_i), the Hessian's diagonal weights
-	u []float64 // scratch, one per row
+	z   []float64 // x_i·w + b at the point of the last fun call
+	sig []float64 // σ(y_i z_i) at the point of the last fun call
+	d   []float64 // σ_i(1-σ_i), the Hessian's diagonal weights at the point of the last grad call
+	u   []float64 // scratch, one per row
 }
 
 func newBinaryLR(X *Matrix, y []float64, c float64) *binaryLR {
 	n := X.Rows
-	return &binaryLR{X: X, y: y, C: c, z: make([]float64, n), d: make([]float64, n), u: make([]float64, n)}
+	return &binaryLR{X: X, y: y, C: c, z: make([]float64, n), sig: make([]float64, n), d: make([]float64, n), u: make([]float64, n)}
 }
 
 // dim is the number of variables: one weight per feature and the bias.
@@ -74,15 +75,24 @@ func (p *binaryLR) fun(w []float64) float64 {
 	f := 0.5 * floats.Dot(w, w)
 	var loss float64
 	for i, zi := range p.z {
-		loss += logLoss(p.y[i] * zi)
+		// One exp gives both log(1+e^-m) and σ(m), without overflow.
+		m := p.y[i] * zi
+		if m >= 0 {
+			e := math.Exp(-m)
+			loss += math.Log1p(e)
+			p.sig[i] = 1 / (1 + e)
+		} else {
+			e := math.Exp(m)
+			loss += -m + math.Log1p(e)
+			p.sig[i] = e / (1 + e)
+		}
 	}
 	return f + p.C*loss
 }
 
 // grad writes the L2 gradient at the point of the last fun call into g and prepares hv.
 func (p *binaryLR) grad(w, g []float64) {
-	for i, zi := range p.z {
-		s := 1 / (1 + math.Exp(-p.y[i]*zi))
+	for i, s := range p.sig {
 		p.d[i] = s * (1 - s)
 		p.u[i] = p.C * (s - 1) * p.y[i]
 	}
@@ -91,13 +101,25 @@ func (p *binaryLR) grad(w, g []float64) {
 }
 
 // hv writes the Hessian (at the point of the last grad call) times v into out.
+// Each row is read once: its product with v, scaled, is scattered back while the row is in cache.
 func (p *binaryLR) hv(v, out []float64) {
-	p.mulX(p.u, v)
-	for i := range p.u {
-		p.u[i] *= p.C * p.d[i]
-	}
+	X, cols := p.X, p.X.Cols
 	copy(out, v)
-	p.addXT(out, p.u)
+	vb, sb := v[cols], 0.0
+	for i := 0; i < X.Rows; i++ {
+		a, b := X.RowPtr[i], X.RowPtr[i+1]
+		col, val := X.Col[a:b], X.Val[a:b]
+		s := vb
+		for k, j := range col {
+			s += val[k] * v[j]
+		}
+		s *= p.C * p.d[i]
+		sb += s
+		for k, j := range col {
+			out[j] += val[k] * s
+		}
+	}
+	out[cols] += sb
 }
 
 // solveResult says how a fit ended.

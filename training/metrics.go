@@ -1,9 +1,9 @@
 package training
 
 import (
+	"cmp"
 	"math"
 	"slices"
-	"sort"
 )
 
 // TagMetrics is one tag's evaluation.
@@ -137,7 +137,7 @@ func byScore(scores []float64) []int {
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
 	return idx
 }
 

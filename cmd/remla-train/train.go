@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,8 +44,20 @@ func runTrain(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 0, "seed for the held-out split and the L1 coordinate order")
 	workers := fs.Int("workers", 0, "goroutines fitting tags (0: all cores); does not change the model")
 	created := fs.String("created", "", "creation time to store (RFC 3339 or Unix seconds; default $SOURCE_DATE_EPOCH or now)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg, ok := training.Presets[*preset]
 	if !ok {
