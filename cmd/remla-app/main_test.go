@@ -240,9 +240,19 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	// A first full request on the connection makes sure the server has
+	// accepted it; the second one is then read as soon as it arrives.
+	br := bufio.NewReader(conn)
+	fmt.Fprint(conn, "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+	if res, err := http.ReadResponse(br, nil); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("first request on the connection: %v", err)
+	} else {
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
 	body := `{"title": "Segmentation fault with std::vector in C++"}`
 	fmt.Fprintf(conn, "POST /api/v1/predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second)
 
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -271,7 +281,7 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	res, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("the in-flight request got no answer: %v\n%s", err, p.logs)
 	}
