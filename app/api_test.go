@@ -201,6 +201,21 @@ func TestHealthAndVersion(t *testing.T) {
 	}
 }
 
+// TestFeedbackStoreDown checks that an answer the store cannot keep is not
+// acknowledged and not counted.
+func TestFeedbackStoreDown(t *testing.T) {
+	ts := startServer(t, newFake())
+	id := predictID(t, ts.URL, "php sql")
+	ts.store.Close()
+	code, body := do(t, http.MethodPost, ts.URL+"/api/v1/feedback", "application/json", fmt.Sprintf(`{"prediction_id": %q, "happy": false}`, id))
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "could not be stored") {
+		t.Fatalf("feedback with the store down: %d %s; want 503", code, body)
+	}
+	if v, _ := value(scrape(t, ts.URL), "feedback_total", "verdict", "unhappy"); v != 0 {
+		t.Fatalf("feedback_total{unhappy} = %v after a failed store, want 0", v)
+	}
+}
+
 func TestNewRefusesMissingParts(t *testing.T) {
 	if _, err := New(Config{Store: nil, Predictor: newFake()}); err == nil {
 		t.Fatal("New without a store succeeded")
