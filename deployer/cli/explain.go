@@ -18,7 +18,6 @@ import (
 // code a script branches on.
 func explain(err error) (string, int) {
 	var u usageError
-	var se apierrors.APIStatus
 	switch {
 	case errors.As(err, &u):
 		return err.Error(), ExitUsage
@@ -34,8 +33,6 @@ func explain(err error) (string, int) {
 		return "the cluster rejected the credentials (401): refresh them in your kubeconfig or pick another --context", ExitError
 	case unreachable(err):
 		return fmt.Sprintf("cannot reach the Kubernetes API server (%s): is the cluster running (minikube status)? check --kubeconfig and --context", rootCause(err)), ExitError
-	case errors.As(err, &se):
-		return err.Error(), ExitError
 	}
 	return err.Error(), ExitError
 }
