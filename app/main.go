@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -19,9 +20,11 @@ import (
 	"github.com/remla/tagger/model"
 )
 
-// defaultMemoryLimit is the Go runtime's soft memory limit unless
-// GOMEMLIMIT is set. docs/BENCHMARKS.md has the resident memory with it.
-const defaultMemoryLimit = 40 << 20
+// minMemoryLimit is the least soft memory limit the server sets for the Go
+// runtime (unless GOMEMLIMIT is set): twice the heap left after loading
+// the model, but at least this. docs/BENCHMARKS.md has the resident memory
+// with it.
+const minMemoryLimit = 40 << 20
 
 var colorPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
@@ -73,9 +76,14 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stderr
 	// so the resident size reflects what serving needs.
 	debug.FreeOSMemory()
 	if getenv("GOMEMLIMIT") == "" {
-		// A soft limit keeps the heap (about 20 MiB live: model and recent
-		// predictions) from doubling under load; GOMEMLIMIT overrides it.
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		// A soft limit keeps the heap from growing to twice its live size
+		// under load. It scales with the model, so a bigger model does not
+		// make the collector run all the time; GOMEMLIMIT overrides it.
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		limit := max(int64(minMemoryLimit), 2*int64(ms.HeapAlloc))
+		debug.SetMemoryLimit(limit)
+		log.Debug("soft memory limit", "bytes", limit, "heap_after_load", ms.HeapAlloc)
 	}
 	srv, err := New(Config{Predictor: m, Store: store, Color: *color, CodeVersion: model.CodeVersion,
 		Release: getenv("REMLA_VERSION"), Logger: log})
