@@ -1,10 +1,16 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOpenAPIDocument checks that /api/openapi.json is a JSON OpenAPI 3
@@ -83,4 +89,40 @@ func resolves(doc map[string]any, ref string) bool {
 		}
 	}
 	return true
+}
+
+// oasValidator is the npm package that checks the document against the
+// official OpenAPI 3.0 JSON schema; the test installs it once into .run/.
+const oasValidator = "@seriousme/openapi-schema-validator@2.11.0"
+
+// TestOpenAPISchema validates openapi.json against the OpenAPI 3.0 schema.
+func TestOpenAPISchema(t *testing.T) {
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		need(t, "npm is needed once to install "+oasValidator+" (apt-get install npm)")
+	}
+	prefix, _ := filepath.Abs(filepath.Join("..", ".run", "npm", "openapi-schema-validator-2.11.0"))
+	bin := filepath.Join(prefix, "node_modules", ".bin", "validate-api")
+	if _, err := os.Stat(bin); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", prefix, oasValidator).CombinedOutput()
+		if err != nil {
+			need(t, fmt.Sprintf("npm install %s failed (is the npm registry reachable?): %v\n%s", oasValidator, err, out))
+		}
+	}
+	out, err := exec.Command(bin, "openapi.json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("validate-api: %v\n%s", err, out)
+	}
+	var res struct {
+		Valid  bool            `json:"valid"`
+		Errors json.RawMessage `json:"errors"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("validate-api printed %q: %v", out, err)
+	}
+	if !res.Valid {
+		t.Fatalf("openapi.json does not follow the OpenAPI 3.0 schema:\n%s", res.Errors)
+	}
 }
