@@ -129,35 +129,36 @@ type solveResult struct {
 }
 
 // tron minimises the L2 objective from w (updated in place) with liblinear's trust-region Newton
-// method: conjugate-gradient steps inside a trust region, stopping when ‖∇f(w)‖ ≤ eps·‖∇f(w₀)‖.
+// method: preconditioned conjugate-gradient steps (diagonal preconditioner, as liblinear ≥ 2.20)
+// inside a trust region, stopping when ‖∇f(w)‖ ≤ eps·‖∇f(w₀)‖.
 func (p *binaryLR) tron(w []float64, eps float64, maxIter int) solveResult {
 	const (
 		eta0, eta1, eta2       = 1e-4, 0.25, 0.75
 		sigma1, sigma2, sigma3 = 0.25, 0.5, 4.0
 	)
 	n := p.dim()
-	g, s, r := make([]float64, n), make([]float64, n), make([]float64, n)
-	wNew, d, hd := make([]float64, n), make([]float64, n), make([]float64, n)
+	g, s, r, m := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	wNew, d, hd, z := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 
 	f := p.fun(w)
 	p.grad(w, g)
-	delta := floats.Norm(g, 2)
-	gnorm0 := delta
-	gnorm := gnorm0
+	p.preconditioner(m)
+	delta := math.Sqrt(mNorm2(g, m, true))
+	gnorm0 := floats.Norm(g, 2)
 	res := solveResult{}
-	if gnorm <= eps*gnorm0 {
+	if gnorm0 == 0 {
 		res.Converged = true
 		return res
 	}
 	for iter := 1; iter <= maxIter; {
-		p.trcg(delta, g, s, r, d, hd)
+		p.trpcg(delta, g, m, s, r, d, hd, z)
 		copy(wNew, w)
 		floats.Add(wNew, s)
 		gs := floats.Dot(g, s)
 		prered := -0.5 * (gs - floats.Dot(s, r))
 		fNew := p.fun(wNew)
 		actred := f - fNew
-		snorm := floats.Norm(s, 2)
+		snorm := math.Sqrt(mNorm2(s, m, false))
 		if iter == 1 {
 			delta = math.Min(delta, snorm)
 		}
@@ -183,8 +184,8 @@ func (p *binaryLR) tron(w []float64, eps float64, maxIter int) solveResult {
 			copy(w, wNew)
 			f = fNew
 			p.grad(w, g)
-			gnorm = floats.Norm(g, 2)
-			if gnorm <= eps*gnorm0 {
+			p.preconditioner(m)
+			if floats.Norm(g, 2) <= eps*gnorm0 {
 				res.Converged = true
 				return res
 			}
@@ -201,43 +202,90 @@ func (p *binaryLR) tron(w []float64, eps float64, maxIter int) solveResult {
 	return res
 }
 
-// trcg approximately solves H·s = -g inside ‖s‖ ≤ delta by conjugate gradients; r ends as the
-// residual -g - H·s.
-func (p *binaryLR) trcg(delta float64, g, s, r, d, hd []float64) {
+// preconditioner writes liblinear's diagonal preconditioner at the point of the last grad call:
+// (1−α) + α·diag(H), α = 0.01.
+func (p *binaryLR) preconditioner(m []float64) {
+	const alpha = 0.01
+	X, cols := p.X, p.X.Cols
+	for j := range m {
+		m[j] = 1
+	}
+	for i := 0; i < X.Rows; i++ {
+		cd := p.C * p.d[i]
+		m[cols] += cd
+		for k := X.RowPtr[i]; k < X.RowPtr[i+1]; k++ {
+			v := X.Val[k]
+			m[X.Col[k]] += cd * v * v
+		}
+	}
+	for j := range m {
+		m[j] = (1 - alpha) + alpha*m[j]
+	}
+}
+
+// mNorm2 is Σ v²·m (or Σ v²/m when inverse).
+func mNorm2(v, m []float64, inverse bool) float64 {
+	var s float64
+	for i, x := range v {
+		if inverse {
+			s += x * x / m[i]
+		} else {
+			s += x * x * m[i]
+		}
+	}
+	return s
+}
+
+// trpcg approximately solves H·s = -g inside ‖s‖_M ≤ delta by preconditioned conjugate
+// gradients; r ends as the residual -g - H·s.
+func (p *binaryLR) trpcg(delta float64, g, m, s, r, d, hd, z []float64) {
 	for i := range s {
 		s[i] = 0
 		r[i] = -g[i]
-		d[i] = r[i]
+		z[i] = r[i] / m[i]
+		d[i] = z[i]
 	}
-	cgtol := 0.1 * floats.Norm(g, 2)
-	rTr := floats.Dot(r, r)
+	zTr := floats.Dot(z, r)
+	cgtol := 0.1 * math.Sqrt(zTr)
+	dsq := delta * delta
 	for {
-		if math.Sqrt(rTr) <= cgtol {
+		if math.Sqrt(zTr) <= cgtol {
 			return
 		}
 		p.hv(d, hd)
-		alpha := rTr / floats.Dot(d, hd)
+		dHd := floats.Dot(d, hd)
+		if dHd <= 1e-16 {
+			return
+		}
+		alpha := zTr / dHd
 		floats.AddScaled(s, alpha, d)
-		if floats.Norm(s, 2) > delta {
+		if mNorm2(s, m, false) > dsq {
 			floats.AddScaled(s, -alpha, d)
-			std, sts, dtd := floats.Dot(s, d), floats.Dot(s, s), floats.Dot(d, d)
-			dsq := delta * delta
-			rad := math.Sqrt(std*std + dtd*(dsq-sts))
-			if std >= 0 {
-				alpha = (dsq - sts) / (std + rad)
+			var sTMd, sTMs, dTMd float64
+			for i := range s {
+				sTMd += s[i] * m[i] * d[i]
+				sTMs += s[i] * m[i] * s[i]
+				dTMd += d[i] * m[i] * d[i]
+			}
+			rad := math.Sqrt(sTMd*sTMd + dTMd*(dsq-sTMs))
+			if sTMd >= 0 {
+				alpha = (dsq - sTMs) / (sTMd + rad)
 			} else {
-				alpha = (rad - std) / dtd
+				alpha = (rad - sTMd) / dTMd
 			}
 			floats.AddScaled(s, alpha, d)
 			floats.AddScaled(r, -alpha, hd)
 			return
 		}
 		floats.AddScaled(r, -alpha, hd)
-		rnTrn := floats.Dot(r, r)
-		beta := rnTrn / rTr
+		for i := range z {
+			z[i] = r[i] / m[i]
+		}
+		znTrn := floats.Dot(z, r)
+		beta := znTrn / zTr
 		floats.Scale(beta, d)
-		floats.Add(d, r)
-		rTr = rnTrn
+		floats.Add(d, z)
+		zTr = znTrn
 	}
 }
 
