@@ -536,3 +536,22 @@ func serviceAccountKubeconfig(t *testing.T, ns, name string) string {
 	}
 	return path
 }
+
+// TestInPlace: --in-place upgrades the active color under traffic, with no
+// switch recorded; the selector never leaves it.
+func TestInPlace(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	ctx := testCtx(t)
+	d := newTestDeployer(t, ns, "operator:p")
+	if err := d.Init(ctx, "1", quick); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Deploy(ctx, Blue, "2", DeployOptions{Timeout: time.Minute, InPlace: true}); err != nil {
+		t.Fatalf("in-place deploy: %v", err)
+	}
+	st := mustStatus(t, d)
+	if st.Active != Blue || st.Colors[Blue].Version != "2" || st.Colors[Blue].Rollout != "complete" || len(st.History) != 1 {
+		t.Errorf("after an in-place upgrade: %+v", st)
+	}
+	endpointColors(t, d, "blue")
+}
