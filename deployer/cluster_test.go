@@ -509,6 +509,35 @@ func TestDocumentedRole(t *testing.T) {
 	if err := d.Undeploy(ctx, Green); err != nil {
 		t.Fatalf("undeploy with the documented Role: %v", err)
 	}
+
+	// The alert actor's smaller Role: switch and status only.
+	actor := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "actor"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"get", "update"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list"}},
+	}}
+	if _, err := cs.RbacV1().Roles(ns).Create(ctx, actor, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	apath := serviceAccountKubeconfig(t, ns, "actor")
+	rb = &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "actor"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "actor"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "actor", Namespace: ns}}}
+	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{Kubeconfig: apath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Deploy(ctx, Green, "4", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Status(ctx); err != nil {
+		t.Errorf("status with the alert actor's Role: %v", err)
+	}
+	if _, err := a.Switch(ctx, Green, SwitchOptions{Rollback: true, Incident: "x", By: "alert:test"}); err != nil {
+		t.Errorf("switch with the alert actor's Role: %v", err)
+	}
 }
 
 // serviceAccountKubeconfig creates a ServiceAccount and writes a kubeconfig
