@@ -21,7 +21,7 @@ const chromiumPath = "/usr/bin/chromium"
 
 // browser starts Debian's Chromium headless with a fresh profile. The
 // returned context is cancelled (and Chromium stopped) at the end of the
-// test or after two minutes, whichever comes first.
+// test or after four minutes, whichever comes first.
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
@@ -41,7 +41,7 @@ func browser(t *testing.T) context.Context {
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
-	deadline := time.AfterFunc(2*time.Minute, cancel)
+	deadline := time.AfterFunc(4*time.Minute, cancel)
 	t.Cleanup(func() { deadline.Stop(); cancel(); cancelAlloc() })
 	return ctx
 }
