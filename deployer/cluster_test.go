@@ -414,9 +414,6 @@ func TestClearErrors(t *testing.T) {
 	}
 }
 
-func TestMain(m *testing.M) {
-	os.Exit(m.Run())
-}
 
 // TestAnotherApp: the deployer serves another application through remla.yaml
 // alone: its names, label keys and image.
