@@ -414,7 +414,6 @@ func TestClearErrors(t *testing.T) {
 	}
 }
 
-
 // TestAnotherApp: the deployer serves another application through remla.yaml
 // alone: its names, label keys and image.
 func TestAnotherApp(t *testing.T) {
