@@ -78,6 +78,10 @@ bench-serve: ## load the JSON API with wrk (16 connections, 30 s)
 	REMLA_DEPS_BENCH=1 test/deps.sh
 	bash app/bench/bench-serve.sh
 
+.PHONY: bench-deploy
+bench-deploy: cluster-up ## deploy-to-switch and switch alone, on the test cluster
+	REMLA_TEST_KUBECONFIG=$(CLUSTER_DIR)/kubeconfig $(GO) test -run '^$$' -bench . -benchtime 20x ./deployer/
+
 .PHONY: parity
 parity: ## scikit-learn beside the Go trainer on the notebook's configurations
 	REMLA_DEPS_PARITY=1 test/deps.sh
