@@ -14,6 +14,9 @@ type RuleConfig struct {
 	Kind string `json:"kind"`
 	// Holdout is the fraction of the training rows held out from fitting to tune the rule on.
 	Holdout float64 `json:"holdout"`
+	// Folds is how many of the 1/Holdout folds are held out in turn (each from its own fit on the
+	// rest), so the rule is tuned on Folds×Holdout of the training rows. 0 means 1.
+	Folds int `json:"folds,omitempty"`
 	// Shrink pulls each tag's threshold towards the global one by Shrink/(Shrink+positives), so a
 	// tag with few held-out examples does not get a threshold fitted to noise.
 	Shrink float64 `json:"shrink"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -112,22 +113,36 @@ func Train(ctx context.Context, cfg Config, train *Dataset, opt Options) (*model
 		if cfg.Rule.Holdout <= 0 || cfg.Rule.Holdout >= 1 {
 			return nil, nil, fmt.Errorf("holdout fraction %g: want a number between 0 and 1", cfg.Rule.Holdout)
 		}
+		// The shuffled rows are cut into 1/Holdout folds; each of the first Folds folds is held
+		// out in turn from a fit on the others, and the rule is tuned on all held-out rows.
 		perm := rand.New(rand.NewPCG(cfg.Seed, 0x5eed)).Perm(len(docs))
-		nh := int(float64(len(docs)) * cfg.Rule.Holdout)
-		held, fit := perm[:nh], perm[nh:]
-		slices.Sort(held)
-		slices.Sort(fit)
-		stage := func(done, total int) {
-			if opt.Progress != nil {
-				opt.Progress(Stage{Name: "tune", Done: done, Total: total})
+		k := int(math.Round(1 / cfg.Rule.Holdout))
+		folds := min(max(cfg.Rule.Folds, 1), k)
+		var p [][]float64
+		var ht [][]int
+		for f := 0; f < folds; f++ {
+			lo, hi := f*len(docs)/k, (f+1)*len(docs)/k
+			held := slices.Clone(perm[lo:hi])
+			fit := append(slices.Clone(perm[:lo]), perm[hi:]...)
+			slices.Sort(held)
+			slices.Sort(fit)
+			name := "tune"
+			if folds > 1 {
+				name = fmt.Sprintf("tune %d/%d", f+1, folds)
 			}
+			stage := func(done, total int) {
+				if opt.Progress != nil {
+					opt.Progress(Stage{Name: name, Done: done, Total: total})
+				}
+			}
+			lin, vec, err := fitRows(ctx, cfg, docs, truth, len(tags), fit, opt.Workers, stage)
+			if err != nil {
+				return nil, nil, err
+			}
+			p = append(p, probabilities(vec, lin, docs, held)...)
+			ht = append(ht, pick(truth, held)...)
 		}
-		lin, vec, err := fitRows(ctx, cfg, docs, truth, len(tags), fit, opt.Workers, stage)
-		if err != nil {
-			return nil, nil, err
-		}
-		p := probabilities(vec, lin, docs, held)
-		ht := pick(truth, held)
+		var err error
 		rule, err = TuneRule(tags, p, ht, cfg.Rule)
 		if err != nil {
 			return nil, nil, err

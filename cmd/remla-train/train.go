@@ -40,6 +40,7 @@ func runTrain(ctx context.Context, args []string) error {
 	tol := fs.Float64("tol", 0, "override: solver tolerance (liblinear's eps)")
 	rule := fs.String("rule", "", "override: fixed (p ≥ 0.5) or tuned (on a held-out slice of train)")
 	holdout := fs.Float64("holdout", 0, "override: fraction of train held out to tune the rule")
+	folds := fs.Int("tune-folds", 0, "override: how many 1/holdout folds are held out in turn to tune the rule")
 	margin := fs.Float64("accuracy-margin", 0, "override: the tuned rule keeps held-out subset accuracy ≥ the 0.5 rule's + this")
 	seed := fs.Uint64("seed", 0, "seed for the held-out split and the L1 coordinate order")
 	workers := fs.Int("workers", 0, "goroutines fitting tags (0: all cores); does not change the model")
@@ -102,6 +103,9 @@ func runTrain(ctx context.Context, args []string) error {
 	if set["holdout"] {
 		cfg.Rule.Holdout = *holdout
 	}
+	if set["tune-folds"] {
+		cfg.Rule.Folds = *folds
+	}
 	if set["accuracy-margin"] {
 		cfg.Rule.AccuracyMargin = *margin
 	}
@@ -109,7 +113,7 @@ func runTrain(ctx context.Context, args []string) error {
 		cfg.Seed = *seed
 	}
 	if len(set) > 0 && !(len(set) == 1 && set["config"]) {
-		for _, k := range []string{"features", "ngrams", "sublinear", "min-df", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "accuracy-margin", "seed"} {
+		for _, k := range []string{"features", "ngrams", "sublinear", "min-df", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "tune-folds", "accuracy-margin", "seed"} {
 			if set[k] {
 				cfg.Name += "+" + k
 			}
@@ -315,7 +319,12 @@ func (p *progress) update(s training.Stage) {
 	if s.Done > 0 {
 		eta = time.Duration(float64(el) * float64(s.Total-s.Done) / float64(s.Done))
 	}
-	label := map[string]string{"tune": "fit for tuning", "fit": "final fit"}[s.Name]
+	label := s.Name
+	if s.Name == "fit" {
+		label = "final fit"
+	} else if strings.HasPrefix(s.Name, "tune") {
+		label = "fit to tune" + strings.TrimPrefix(s.Name, "tune")
+	}
 	if p.tty {
 		const width = 30
 		n := width * s.Done / s.Total
