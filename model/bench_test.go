@@ -54,10 +54,12 @@ func BenchmarkVectorize(b *testing.B) {
 	v := m.Spec().Vectorizer
 	var x model.Sparse
 	var key []byte
+	var dd model.Dedup
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		key = v.Transform(&x, toks[i%len(toks)], key)
+		// The path Predict takes (training uses the sorted Transform).
+		key = v.TransformUnsorted(&x, toks[i%len(toks)], key, &dd)
 	}
 }
 

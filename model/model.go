@@ -107,6 +107,10 @@ type Model struct {
 	spec   Spec
 	sorted []string
 	pool   sync.Pool
+	// The rule's thresholds and floor as logits, so Predict compares raw scores and takes the
+	// sigmoid only of the few tags that pass.
+	logitThr   []float64
+	logitFloor float64
 }
 
 type scratch struct {
@@ -115,6 +119,7 @@ type scratch struct {
 	key    []byte
 	z      []float64
 	picked []int
+	dedup  Dedup
 }
 
 // New checks that the parts of s fit together and returns the model.
@@ -154,6 +159,11 @@ func New(s Spec) (*Model, error) {
 	}
 	m := &Model{spec: s, sorted: slices.Sorted(slices.Values(s.Tags))}
 	m.pool.New = func() any { return &scratch{z: make([]float64, nt)} }
+	m.logitThr = make([]float64, nt)
+	for t, th := range s.Rule.Thresholds {
+		m.logitThr[t] = logit(th)
+	}
+	m.logitFloor = logit(s.Rule.Floor)
 	return m, nil
 }
 
@@ -174,13 +184,53 @@ func (m *Model) Tags() []string { return m.sorted }
 func (m *Model) Predict(title string) []TagScore {
 	s := m.pool.Get().(*scratch)
 	defer m.pool.Put(s)
-	m.scoreInto(s, title)
-	s.picked = m.spec.Rule.Pick(s.picked[:0], s.z)
+	s.tokens = Tokens(s.tokens[:0], title)
+	s.key = m.spec.Vectorizer.TransformUnsorted(&s.vec, s.tokens, s.key, &s.dedup)
+	m.logits(s.z, &s.vec)
+	s.picked = m.pickLogits(s.picked[:0], s.z)
 	out := make([]TagScore, len(s.picked))
 	for i, t := range s.picked {
-		out[i] = TagScore{Tag: m.spec.Tags[t], Score: s.z[t]}
+		out[i] = TagScore{Tag: m.spec.Tags[t], Score: Sigmoid(s.z[t])}
 	}
 	return out
+}
+
+// pickLogits is Rule.Pick on the logits z = logit(p): the same tags in the same order.
+func (m *Model) pickLogits(dst []int, z []float64) []int {
+	r := &m.spec.Rule
+	top := 0
+	for t := range z {
+		if z[t] > z[top] {
+			top = t
+		}
+	}
+	start := len(dst)
+	relMin := r.Relative * Sigmoid(z[top])
+	for t, zt := range z {
+		if zt >= m.logitThr[t] && Sigmoid(zt) >= relMin {
+			dst = append(dst, t)
+		}
+	}
+	if len(dst) == start && r.AlwaysTop && z[top] >= m.logitFloor {
+		dst = append(dst, top)
+	}
+	picked := dst[start:]
+	sort.SliceStable(picked, func(i, j int) bool { return z[picked[i]] > z[picked[j]] })
+	if r.MaxTags > 0 && len(picked) > r.MaxTags {
+		dst = dst[:start+r.MaxTags]
+	}
+	return dst
+}
+
+// logit is the inverse of Sigmoid, ±Inf outside (0, 1).
+func logit(p float64) float64 {
+	switch {
+	case p <= 0:
+		return math.Inf(-1)
+	case p >= 1:
+		return math.Inf(1)
+	}
+	return math.Log(p / (1 - p))
 }
 
 // Scores returns the probability of every tag for the title, in the order of Spec().Tags.
@@ -193,6 +243,14 @@ func (m *Model) Scores(title string) []float64 {
 
 // ScoreVector writes the probability of every tag for the feature vector x into p (len(Tags)).
 func (m *Model) ScoreVector(p []float64, x *Sparse) {
+	m.logits(p, x)
+	for t, z := range p {
+		p[t] = Sigmoid(z)
+	}
+}
+
+// logits writes bias + x·W, the score of every tag before the sigmoid, into p.
+func (m *Model) logits(p []float64, x *Sparse) {
 	nt := len(m.spec.Tags)
 	copy(p, m.spec.Bias)
 	w := m.spec.Weights
@@ -212,9 +270,6 @@ func (m *Model) ScoreVector(p []float64, x *Sparse) {
 		for ; t < len(row); t++ {
 			p[t] += v * float64(row[t])
 		}
-	}
-	for t, z := range p {
-		p[t] = Sigmoid(z)
 	}
 }
 

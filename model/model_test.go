@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -201,5 +202,31 @@ func TestNewRefusesInconsistentSpec(t *testing.T) {
 				t.Fatal("accepted")
 			}
 		})
+	}
+}
+
+// TestPickLogitsMatchesPick checks that Predict's decision on raw scores picks exactly what
+// Rule.Pick picks on probabilities.
+func TestPickLogitsMatchesPick(t *testing.T) {
+	base := tinyModel(t).Spec()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 2000; trial++ {
+		s := base
+		s.Rule = Rule{Thresholds: []float64{rng.Float64(), rng.Float64(), 0.5}, Relative: rng.Float64(),
+			AlwaysTop: trial%2 == 0, Floor: []float64{0, 0.2, 1.01}[trial%3], MaxTags: trial % 3}
+		m, err := New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z := []float64{4 * rng.NormFloat64(), 4 * rng.NormFloat64(), 4 * rng.NormFloat64()}
+		p := make([]float64, len(z))
+		for i := range z {
+			p[i] = Sigmoid(z[i])
+		}
+		want := s.Rule.Pick(nil, p)
+		got := m.pickLogits(nil, z)
+		if !slices.Equal(got, want) {
+			t.Fatalf("rule %+v, z %v: pickLogits %v, Pick %v", s.Rule, z, got, want)
+		}
 	}
 }

@@ -115,6 +115,16 @@ type Sparse struct {
 // Transform writes the feature vector of the prepared tokens into dst, reusing its storage.
 // scratch is a reusable byte buffer for bigram keys (may be nil); the grown buffer is returned.
 func (v *Vectorizer) Transform(dst *Sparse, tokens []string, scratch []byte) []byte {
+	return v.transform(dst, tokens, scratch, nil)
+}
+
+// TransformUnsorted is Transform without the sorted-index guarantee: the same features and
+// values, in an order of its choosing, a little faster (no sort). dd is reusable scratch.
+func (v *Vectorizer) TransformUnsorted(dst *Sparse, tokens []string, scratch []byte, dd *Dedup) []byte {
+	return v.transform(dst, tokens, scratch, dd)
+}
+
+func (v *Vectorizer) transform(dst *Sparse, tokens []string, scratch []byte, dd *Dedup) []byte {
 	dst.Idx, dst.Val = dst.Idx[:0], dst.Val[:0]
 	for i, w := range tokens {
 		if j, ok := v.index[w]; ok {
@@ -154,54 +164,90 @@ func (v *Vectorizer) Transform(dst *Sparse, tokens []string, scratch []byte) []b
 	if len(dst.Idx) == 0 {
 		return scratch
 	}
-	slices.Sort(dst.Idx)
-	// Collapse repeats into counts.
-	n := 0
-	for k := 0; k < len(dst.Idx); {
-		j, c := dst.Idx[k], 1
-		for k++; k < len(dst.Idx) && dst.Idx[k] == j; k++ {
-			c++
+	if dd == nil {
+		slices.Sort(dst.Idx)
+		// Collapse repeats into counts.
+		n := 0
+		for k := 0; k < len(dst.Idx); {
+			j, c := dst.Idx[k], 1
+			for k++; k < len(dst.Idx) && dst.Idx[k] == j; k++ {
+				c++
+			}
+			dst.Idx[n] = j
+			dst.Val = append(dst.Val, float64(c))
+			n++
 		}
-		dst.Idx[n] = j
-		dst.Val = append(dst.Val, float64(c))
-		n++
+		dst.Idx = dst.Idx[:n]
+	} else {
+		dd.collapse(dst, len(v.terms))
 	}
-	dst.Idx = dst.Idx[:n]
 	if v.Kind == TFIDF {
 		for k, j := range dst.Idx {
 			tf := dst.Val[k]
-			if v.Sublinear {
+			if v.Sublinear && tf > 1 {
 				tf = 1 + math.Log(tf)
 			}
 			dst.Val[k] = tf * v.idf[j]
 		}
 	}
 	if v.Normalize {
-		// Indices are sorted, so the word block precedes the character block.
-		split := len(dst.Idx)
+		// The word block and the character block are each scaled to unit norm.
+		var ssW, ssC float64
 		for k, j := range dst.Idx {
 			if j >= v.charStart {
-				split = k
-				break
+				ssC += dst.Val[k] * dst.Val[k]
+			} else {
+				ssW += dst.Val[k] * dst.Val[k]
 			}
 		}
-		normalize(dst.Val[:split])
-		normalize(dst.Val[split:])
+		invW, invC := invSqrt(ssW), invSqrt(ssC)
+		for k, j := range dst.Idx {
+			if j >= v.charStart {
+				dst.Val[k] *= invC
+			} else {
+				dst.Val[k] *= invW
+			}
+		}
 	}
 	return scratch
 }
 
-func normalize(xs []float64) {
-	var ss float64
-	for _, x := range xs {
-		ss += x * x
-	}
+func invSqrt(ss float64) float64 {
 	if ss > 0 {
-		inv := 1 / math.Sqrt(ss)
-		for k := range xs {
-			xs[k] *= inv
-		}
+		return 1 / math.Sqrt(ss)
 	}
+	return 0
+}
+
+// Dedup is reusable scratch that lets TransformUnsorted merge repeated features without sorting.
+type Dedup struct {
+	mark []uint32
+	slot []int32
+	gen  uint32
+}
+
+// collapse merges repeats in dst.Idx into counts in dst.Val, keeping first-appearance order.
+func (d *Dedup) collapse(dst *Sparse, nf int) {
+	if len(d.mark) != nf {
+		d.mark, d.slot, d.gen = make([]uint32, nf), make([]int32, nf), 0
+	}
+	d.gen++
+	if d.gen == 0 {
+		clear(d.mark)
+		d.gen = 1
+	}
+	n := 0
+	for _, j := range dst.Idx {
+		if d.mark[j] == d.gen {
+			dst.Val[d.slot[j]]++
+			continue
+		}
+		d.mark[j], d.slot[j] = d.gen, int32(n)
+		dst.Idx[n] = j
+		dst.Val = append(dst.Val, 1)
+		n++
+	}
+	dst.Idx = dst.Idx[:n]
 }
 
 // maxCharGram is the longest character n-gram: a gram and its length pack into one uint64.

@@ -123,3 +123,33 @@ func TestNewVectorizerRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestTransformUnsortedMatchesTransform(t *testing.T) {
+	terms := []string{"c#", "c# list", "list", "sort", "sort list", CharPrefix + " c", CharPrefix + "c#", CharPrefix + "is", CharPrefix + "st", CharPrefix + "st "}
+	idf := []float64{1.5, 3, 1.2, 2, 4, 1.1, 1.3, 1.7, 1.9, 2.1}
+	v, err := NewVectorizer(VectorizerConfig{Kind: TFIDF, MaxN: 2, Sublinear: true, Normalize: true, CharMin: 2, CharMax: 3}, terms, idf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dd Dedup
+	for _, toks := range [][]string{{"sort", "list", "c#", "list"}, {"list", "list", "list"}, {"x"}, nil, {"c#", "c#", "sort", "list"}} {
+		var a, b Sparse
+		v.Transform(&a, toks, nil)
+		v.TransformUnsorted(&b, toks, nil, &dd)
+		got := map[int32]float64{}
+		for k, j := range b.Idx {
+			if _, dup := got[j]; dup {
+				t.Fatalf("%v: feature %d twice", toks, j)
+			}
+			got[j] = b.Val[k]
+		}
+		if len(got) != len(a.Idx) {
+			t.Fatalf("%v: %d features unsorted, %d sorted", toks, len(got), len(a.Idx))
+		}
+		for k, j := range a.Idx {
+			if math.Abs(got[j]-a.Val[k]) > 1e-12 {
+				t.Fatalf("%v: feature %d is %v unsorted, %v sorted", toks, j, got[j], a.Val[k])
+			}
+		}
+	}
+}

@@ -32,6 +32,8 @@ func runTrain(ctx context.Context, args []string) error {
 	features := fs.String("features", "", "override: bow or tfidf")
 	ngrams := fs.Int("ngrams", 0, "override: longest word n-gram, 1 or 2")
 	sublinear := fs.String("sublinear", "", "override: true/false, tf replaced by 1+ln(tf)")
+	charMin := fs.Int("char-min", 0, "override: shortest character n-gram (with -char-max)")
+	charMax := fs.Int("char-max", 0, "override: longest character n-gram, 0 for none (at most 7)")
 	minDF := fs.Int("min-df", 0, "override: TF-IDF minimum document frequency")
 	maxDF := fs.Float64("max-df", 0, "override: TF-IDF maximum document frequency (fraction)")
 	maxFeatures := fs.Int("max-features", -1, "override: vocabulary size limit (0: none)")
@@ -79,6 +81,12 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		cfg.Features.Sublinear = b
 	}
+	if set["char-min"] {
+		cfg.Features.CharMin = *charMin
+	}
+	if set["char-max"] {
+		cfg.Features.CharMax = *charMax
+	}
 	if set["min-df"] {
 		cfg.Features.MinDF = *minDF
 	}
@@ -113,7 +121,7 @@ func runTrain(ctx context.Context, args []string) error {
 		cfg.Seed = *seed
 	}
 	if len(set) > 0 && !(len(set) == 1 && set["config"]) {
-		for _, k := range []string{"features", "ngrams", "sublinear", "min-df", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "tune-folds", "accuracy-margin", "seed"} {
+		for _, k := range []string{"features", "ngrams", "sublinear", "char-min", "char-max", "min-df", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "tune-folds", "accuracy-margin", "seed"} {
 			if set[k] {
 				cfg.Name += "+" + k
 			}
