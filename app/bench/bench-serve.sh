@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Load test of the JSON API, as `make bench-serve` runs it:
-#   wrk, 16 connections, 2 threads, 30 s, POST /api/v1/predict (body from predict.lua)
+#   wrk, 16 connections, 1 thread, 30 s, POST /api/v1/predict (body from predict.lua)
 # against the real remla-app binary serving the real model. Prints req/s,
 # latency percentiles, errors and the server's resident memory (VmRSS from
 # /proc) before, during (min/max, sampled each second) and after the run.
 #
 # Settings (environment): MODEL (default models/latest.model, trained into
 # .run/bench-model when missing), DURATION (30s), CONNECTIONS (16),
-# THREADS (2), PORT (18181).
+# THREADS (1: wrk shares the 2 cores with the server, and one thread drives 16
+# connections with the least CPU taken from it), PORT (18181).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 duration=${DURATION:-30s}
 connections=${CONNECTIONS:-16}
-threads=${THREADS:-2}
+threads=${THREADS:-1}
 port=${PORT:-18181}
 work=$root/.run/bench-serve
 mkdir -p "$work"
