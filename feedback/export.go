@@ -54,17 +54,27 @@ func TSVRow(r Record) (string, bool) {
 	if !ok || title == "" {
 		return "", false
 	}
-	var b strings.Builder
-	b.WriteString(title)
-	b.WriteString("\t[")
+	var tags strings.Builder
+	tags.WriteString("[")
 	for i, t := range labels {
 		if i > 0 {
-			b.WriteString(", ")
+			tags.WriteString(", ")
 		}
-		b.WriteString(pyQuote(t))
+		tags.WriteString(pyQuote(t))
 	}
-	b.WriteString("]\n")
-	return b.String(), true
+	tags.WriteString("]")
+	return tsvField(title) + "\t" + tsvField(tags.String()) + "\n", true
+}
+
+// tsvField quotes a field the way pandas' to_csv(sep='\t') does, so that
+// pandas.read_csv and the trainer read it back unchanged: a field with a
+// double quote is put in double quotes, with its quotes doubled. (Tabs and
+// newlines never reach here.)
+func tsvField(s string) string {
+	if !strings.Contains(s, `"`) {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 // pyQuote quotes s the way Python's repr quotes a str, which is how the

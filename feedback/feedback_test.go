@@ -52,7 +52,8 @@ func TestTSVRow(t *testing.T) {
 	}{
 		{"data set format", Record{Title: "Why odbc_exec always fail?", Predicted: []string{"php", "sql"}, Happy: true}, "Why odbc_exec always fail?\t['php', 'sql']\n", true},
 		{"tabs and newlines in title", Record{Title: " a\tb\nc ", Predicted: []string{"c++"}, Happy: true}, "a b c\t['c++']\n", true},
-		{"quote in tag", Record{Title: "x", MissingTags: []string{"it's", `a\b`}}, "x\t[\"it's\", 'a\\\\b']\n", true},
+		{"quote in tag", Record{Title: "x", MissingTags: []string{"it's", `a\b`}}, "x\t\"[\"\"it's\"\", 'a\\\\b']\"\n", true},
+		{"quotes in title", Record{Title: `"Hello" says "world"`, Predicted: []string{"c"}, Happy: true}, "\"\"\"Hello\"\" says \"\"world\"\"\"\t['c']\n", true},
 		{"blank title", Record{Title: " \t", Predicted: []string{"php"}, Happy: true}, "", false},
 		{"no labels", Record{Title: "x", Predicted: []string{"php"}}, "", false},
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/remla/tagger/feedback"
+	"github.com/remla/tagger/training"
 )
 
 func TestExportFeedback(t *testing.T) {
@@ -24,6 +26,7 @@ func TestExportFeedback(t *testing.T) {
 		{PredictionID: "a", Title: "Why odbc_exec always fail?", Predicted: []string{"php", "sql"}, Happy: true},
 		{PredictionID: "b", Title: "no marks, unhappy", Predicted: []string{"java"}},
 		{PredictionID: "c", Title: "Sort a vector", Predicted: []string{"c#"}, WrongTags: []string{"c#"}, MissingTags: []string{"c++"}},
+		{PredictionID: "d", Title: `"Hello" in C# with a "quote" inside`, Predicted: []string{"c#", ".net"}, Happy: true},
 	} {
 		r.CreatedAt = at.Add(time.Duration(i) * time.Second)
 		if err := s.Save(ctx, r); err != nil {
@@ -40,9 +43,26 @@ func TestExportFeedback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "title\ttags\nWhy odbc_exec always fail?\t['php', 'sql']\nSort a vector\t['c++']\n"
+	want := "title\ttags\nWhy odbc_exec always fail?\t['php', 'sql']\nSort a vector\t['c++']\n" +
+		"\"\"\"Hello\"\" in C# with a \"\"quote\"\" inside\"\t['c#', '.net']\n"
 	if string(got) != want {
 		t.Fatalf("export:\n%q\nwant\n%q", got, want)
+	}
+
+	// The trainer reads the export back as it reads the data set.
+	ds, err := training.LoadDataset(out)
+	if err != nil {
+		t.Fatalf("the trainer cannot read the export: %v", err)
+	}
+	wantTitles := []string{"Why odbc_exec always fail?", "Sort a vector", `"Hello" in C# with a "quote" inside`}
+	wantTags := [][]string{{"php", "sql"}, {"c++"}, {"c#", ".net"}}
+	if !slices.Equal(ds.Titles, wantTitles) || len(ds.Tags) != len(wantTags) {
+		t.Fatalf("trainer read titles %q, tags %q", ds.Titles, ds.Tags)
+	}
+	for i := range wantTags {
+		if !slices.Equal(ds.Tags[i], wantTags[i]) {
+			t.Fatalf("trainer read tags %q for %q, want %q", ds.Tags[i], ds.Titles[i], wantTags[i])
+		}
 	}
 
 	for _, tt := range []struct {
