@@ -141,7 +141,7 @@ func New(s Spec) (*Model, error) {
 		return nil, fmt.Errorf("decision rule has %d thresholds for %d tags", len(s.Rule.Thresholds), nt)
 	}
 	switch s.Meta.Tokenizer {
-	case TokenizerReference:
+	case TokenizerReference, TokenizerCode:
 	default:
 		return nil, fmt.Errorf("unknown tokenizer %q", s.Meta.Tokenizer)
 	}
@@ -184,7 +184,7 @@ func (m *Model) Tags() []string { return m.sorted }
 func (m *Model) Predict(title string) []TagScore {
 	s := m.pool.Get().(*scratch)
 	defer m.pool.Put(s)
-	s.tokens = Tokens(s.tokens[:0], title)
+	s.tokens = TokenizeWith(m.spec.Meta.Tokenizer, s.tokens[:0], title)
 	s.key = m.spec.Vectorizer.TransformUnsorted(&s.vec, s.tokens, s.key, &s.dedup)
 	m.logits(s.z, &s.vec)
 	s.picked = m.pickLogits(s.picked[:0], s.z)
@@ -274,7 +274,7 @@ func (m *Model) logits(p []float64, x *Sparse) {
 }
 
 func (m *Model) scoreInto(s *scratch, title string) {
-	s.tokens = Tokens(s.tokens[:0], title)
+	s.tokens = TokenizeWith(m.spec.Meta.Tokenizer, s.tokens[:0], title)
 	s.key = m.spec.Vectorizer.Transform(&s.vec, s.tokens, s.key)
 	m.ScoreVector(s.z, &s.vec)
 }

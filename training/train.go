@@ -20,6 +20,16 @@ type Config struct {
 	Solver   SolverConfig  `json:"solver"`
 	Rule     RuleConfig    `json:"rule"`
 	Seed     uint64        `json:"seed"`
+	// Tokenizer is the text preparation: "reference" (the notebook's; the default when empty) or
+	// "code" (prose's tokenizer, keeping c#, .net, node.js whole).
+	Tokenizer model.Tokenizer `json:"tokenizer,omitempty"`
+}
+
+func (c Config) tokenizer() model.Tokenizer {
+	if c.Tokenizer == "" {
+		return model.TokenizerReference
+	}
+	return c.Tokenizer
 }
 
 // Presets are the named configurations: "default" (what `make train` uses) and the notebook's
@@ -89,10 +99,13 @@ func Train(ctx context.Context, cfg Config, train *Dataset, opt Options) (*model
 	if train.Tags == nil {
 		return nil, nil, fmt.Errorf("%s has no tags column; training needs labelled titles", train.Path)
 	}
+	if tk := cfg.tokenizer(); tk != model.TokenizerReference && tk != model.TokenizerCode {
+		return nil, nil, fmt.Errorf("tokenizer %q: want %q or %q", tk, model.TokenizerReference, model.TokenizerCode)
+	}
 	start := time.Now()
 	docs := make([][]string, len(train.Titles))
 	for i, t := range train.Titles {
-		docs[i] = model.Tokens(nil, t)
+		docs[i] = model.TokenizeWith(cfg.tokenizer(), nil, t)
 	}
 	tags := tagList(train.Tags)
 	index := make(map[string]int, len(tags))
@@ -189,7 +202,7 @@ func Train(ctx context.Context, cfg Config, train *Dataset, opt Options) (*model
 	}
 	spec := model.Spec{
 		Meta: model.Meta{CodeVersion: model.CodeVersion, Created: created.UTC().Truncate(time.Second),
-			Tokenizer: model.TokenizerReference, Config: cfgJSON, DataSHA256: sums},
+			Tokenizer: cfg.tokenizer(), Config: cfgJSON, DataSHA256: sums},
 		Vectorizer: vec, Tags: tags, Weights: float32s(lin.Weights), Bias: lin.Bias, Rule: rule,
 	}
 	if err := model.StampVersion(&spec); err != nil {
