@@ -238,7 +238,9 @@ func MicroPRCurve(truth [][]int, scores [][]float64, points int) []PRPoint {
 		if pos[i] {
 			tp++
 		}
-		if (k+1)%step == 0 || k == len(idx)-1 {
+		// Evenly spaced points, plus the first few (a power of two apart) so the high-precision
+		// start of the curve is drawn too.
+		if (k+1)%step == 0 || k == len(idx)-1 || (k+1 < step && (k+1)&k == 0) {
 			out = append(out, PRPoint{Threshold: all[i], Precision: float64(tp) / float64(k+1), Recall: float64(tp) / float64(total)})
 		}
 	}

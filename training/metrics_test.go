@@ -49,3 +49,19 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("counts: no tag %d, mean %v, true mean %v", m.NoTag, m.MeanTags, m.MeanTrueTags)
 	}
 }
+
+func TestMicroPRCurve(t *testing.T) {
+	truth := [][]int{{0}, {1}, {0, 1}}
+	scores := [][]float64{{0.9, 0.2}, {0.3, 0.8}, {0.6, 0.1}}
+	// Pairs by score: .9 T, .8 T, .6 T, .3 F, .2 F, .1 T → 4 positives.
+	c := MicroPRCurve(truth, scores, 100)
+	if len(c) != 6 {
+		t.Fatalf("%d points, want 6", len(c))
+	}
+	want := []PRPoint{{0.9, 1, 0.25}, {0.8, 1, 0.5}, {0.6, 1, 0.75}, {0.3, 0.75, 0.75}, {0.2, 0.6, 0.75}, {0.1, 4.0 / 6, 1}}
+	for i := range want {
+		if math.Abs(c[i].Precision-want[i].Precision) > 1e-12 || c[i].Recall != want[i].Recall || c[i].Threshold != want[i].Threshold {
+			t.Fatalf("point %d = %+v, want %+v", i, c[i], want[i])
+		}
+	}
+}
