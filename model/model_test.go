@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -228,5 +230,36 @@ func TestPickLogitsMatchesPick(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("rule %+v, z %v: pickLogits %v, Pick %v", s.Rule, z, got, want)
 		}
+	}
+}
+
+// TestPredictConcurrently predicts from many goroutines at once and expects every answer to be
+// the sequential one (run with -race to check the scratch pooling).
+func TestPredictConcurrently(t *testing.T) {
+	m := tinyModel(t)
+	titles := []string{"Python or Go for the web?", "A Python list", "go go go", "", "nothing known"}
+	want := make([][]TagScore, len(titles))
+	for i, s := range titles {
+		want[i] = m.Predict(s)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 500; k++ {
+				i := (g + k) % len(titles)
+				if got := m.Predict(titles[i]); !slices.Equal(got, want[i]) {
+					errs <- fmt.Sprintf("%q: %v, want %v", titles[i], got, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
