@@ -7,6 +7,7 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v umoci >/dev/null 2>&1 || need+=(umoci)
 if [ "${REMLA_DEPS_BENCH:-}" = 1 ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
 fi
