@@ -65,7 +65,7 @@ not apply: the actor runs until it is stopped (SIGINT/SIGTERM).`,
 			if err != nil {
 				return err
 			}
-			d, err := deployerFromFlags(cmd)
+			d, err := deployerWithLogger(cmd, log)
 			if err != nil {
 				return err
 			}

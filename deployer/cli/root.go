@@ -79,6 +79,13 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // deployerFromFlags builds a Deployer from the persistent flags
 // --kubeconfig, --context, -n/--namespace and --config.
 func deployerFromFlags(cmd *cobra.Command) (*deployer.Deployer, error) {
+	return deployerWithLogger(cmd, loggerFor(cmd))
+}
+
+// deployerWithLogger is deployerFromFlags for a command that chose its own
+// log format (the alert actor logs JSON off a terminal), so the deployer's
+// lines come out in the same format.
+func deployerWithLogger(cmd *cobra.Command, log *slog.Logger) (*deployer.Deployer, error) {
 	f := cmd.Flags()
 	kubeconfig, _ := f.GetString("kubeconfig")
 	kctx, _ := f.GetString("context")
@@ -97,7 +104,7 @@ func deployerFromFlags(cmd *cobra.Command) (*deployer.Deployer, error) {
 		Context:    kctx,
 		Namespace:  ns,
 		Config:     cfg,
-		Logger:     loggerFor(cmd),
+		Logger:     log,
 	})
 }
 
