@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/remla/tagger/model"
 )
@@ -19,6 +20,9 @@ type FeatureConfig struct {
 	// most MaxDF × documents (scikit-learn's min_df=int, max_df=float).
 	MinDF int     `json:"min_df"`
 	MaxDF float64 `json:"max_df"`
+	// MinDFWord, when positive, replaces MinDF for single words (not bigrams or character
+	// n-grams): a rare word can name a rare technology, a bigram seen once says little.
+	MinDFWord int `json:"min_df_word,omitempty"`
 }
 
 // FitVectorizer learns the vocabulary (and idf) from the prepared documents.
@@ -79,7 +83,11 @@ func fitTFIDF(cfg FeatureConfig, docs [][]string) (*model.Vectorizer, error) {
 	n := len(docs)
 	var terms []string
 	for t, c := range df {
-		if c >= cfg.MinDF && float64(c) <= maxDocs(cfg.MaxDF, n) {
+		minDF := cfg.MinDF
+		if cfg.MinDFWord > 0 && !strings.Contains(t, " ") && !strings.HasPrefix(t, model.CharPrefix) {
+			minDF = cfg.MinDFWord
+		}
+		if c >= minDF && float64(c) <= maxDocs(cfg.MaxDF, n) {
 			terms = append(terms, t)
 		}
 	}

@@ -36,6 +36,7 @@ func runTrain(ctx context.Context, args []string) error {
 	charMin := fs.Int("char-min", 0, "override: shortest character n-gram (with -char-max)")
 	charMax := fs.Int("char-max", 0, "override: longest character n-gram, 0 for none (at most 7)")
 	minDF := fs.Int("min-df", 0, "override: TF-IDF minimum document frequency")
+	minDFWord := fs.Int("min-df-word", 0, "override: minimum document frequency of single words (0: as -min-df)")
 	maxDF := fs.Float64("max-df", 0, "override: TF-IDF maximum document frequency (fraction)")
 	maxFeatures := fs.Int("max-features", -1, "override: vocabulary size limit (0: none)")
 	penalty := fs.String("penalty", "", "override: l1 or l2")
@@ -94,6 +95,9 @@ func runTrain(ctx context.Context, args []string) error {
 	if set["min-df"] {
 		cfg.Features.MinDF = *minDF
 	}
+	if set["min-df-word"] {
+		cfg.Features.MinDFWord = *minDFWord
+	}
 	if set["max-df"] {
 		cfg.Features.MaxDF = *maxDF
 	}
@@ -125,7 +129,7 @@ func runTrain(ctx context.Context, args []string) error {
 		cfg.Seed = *seed
 	}
 	if len(set) > 0 && !(len(set) == 1 && set["config"]) {
-		for _, k := range []string{"tokenizer", "features", "ngrams", "sublinear", "char-min", "char-max", "min-df", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "tune-folds", "accuracy-margin", "seed"} {
+		for _, k := range []string{"tokenizer", "features", "ngrams", "sublinear", "char-min", "char-max", "min-df", "min-df-word", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "tune-folds", "accuracy-margin", "seed"} {
 			if set[k] {
 				cfg.Name += "+" + k
 			}
