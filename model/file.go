@@ -23,18 +23,21 @@ import (
 //	20+n       sha256 of every byte before it (32 bytes)
 //
 // The body is a length-prefixed JSON header (meta, vectorizer settings, tags, decision rule)
-// followed by the vocabulary (length-prefixed strings), the idf (float64), the weights (float32)
-// and the bias (float64), each a counted little-endian array. Counts and lengths are uvarints.
+// followed by the vocabulary (length-prefixed strings), the idf (float64), the weights (float32,
+// or int8 bytes then one float32 scale per feature, as the header says) and the bias (float64),
+// each a counted little-endian array. Counts and lengths are uvarints.
 const (
 	magic = "REMLATAG"
 	// FormatVersion is the version of the file layout this code reads and writes. A change to the
 	// layout bumps it; Load refuses other versions.
-	FormatVersion = 2
+	FormatVersion = 3
 	prefixLen     = 8 + 4 + 8
 )
 
 type header struct {
-	Meta       Meta             `json:"meta"`
+	Meta Meta `json:"meta"`
+	// Weights is how the weights are stored: "float32" or "int8" (quantised, with per-feature scales).
+	Weights    string           `json:"weights"`
 	Vectorizer VectorizerConfig `json:"vectorizer"`
 	Tags       []string         `json:"tags"`
 	Rule       Rule             `json:"rule"`
@@ -86,7 +89,11 @@ func StampVersion(s *Spec) error {
 }
 
 func encode(s *Spec) ([]byte, error) {
-	h, err := json.Marshal(header{Meta: s.Meta, Vectorizer: s.Vectorizer.VectorizerConfig, Tags: s.Tags, Rule: s.Rule})
+	kind := "float32"
+	if s.Int8 != nil {
+		kind = "int8"
+	}
+	h, err := json.Marshal(header{Meta: s.Meta, Weights: kind, Vectorizer: s.Vectorizer.VectorizerConfig, Tags: s.Tags, Rule: s.Rule})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +107,15 @@ func encode(s *Spec) ([]byte, error) {
 		body = append(body, t...)
 	}
 	body = appendFloats(body, s.Vectorizer.IDF())
-	body = appendFloat32s(body, s.Weights)
+	if s.Int8 != nil {
+		body = binary.AppendUvarint(body, uint64(len(s.Int8.Q)))
+		for _, q := range s.Int8.Q {
+			body = append(body, byte(q))
+		}
+		body = appendFloat32s(body, s.Int8.Scale)
+	} else {
+		body = appendFloat32s(body, s.Weights)
+	}
 	body = appendFloats(body, s.Bias)
 
 	out := make([]byte, 0, prefixLen+len(body)+sha256.Size)
@@ -176,7 +191,23 @@ func Decode(data []byte) (*Model, error) {
 		terms = append(terms, string(r.bytes()))
 	}
 	idf := r.floats()
-	weights := r.float32s()
+	var weights []float32
+	var q8 *Int8Weights
+	switch h.Weights {
+	case "float32":
+		weights = r.float32s()
+	case "int8":
+		raw := r.bytes()
+		q8 = &Int8Weights{Q: make([]int8, len(raw))}
+		for i, b := range raw {
+			q8.Q[i] = int8(b)
+		}
+		q8.Scale = r.float32s()
+	default:
+		if r.err == nil {
+			return nil, fmt.Errorf("incompatible model file: weights stored as %q; retrain with this remla-train (`make train`)", h.Weights)
+		}
+	}
 	bias := r.floats()
 	if r.err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, r.err)
@@ -191,7 +222,7 @@ func Decode(data []byte) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("incompatible model file: %w", err)
 	}
-	m, err := New(Spec{Meta: h.Meta, Vectorizer: vec, Tags: h.Tags, Weights: weights, Bias: bias, Rule: h.Rule})
+	m, err := New(Spec{Meta: h.Meta, Vectorizer: vec, Tags: h.Tags, Weights: weights, Int8: q8, Bias: bias, Rule: h.Rule})
 	if err != nil {
 		return nil, fmt.Errorf("incompatible model file: %w", err)
 	}

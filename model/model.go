@@ -98,8 +98,12 @@ type Spec struct {
 	// title's scores are one pass over its few non-zero features. float32 halves the memory a
 	// title's scoring reads (and the file); sums are taken in float64.
 	Weights []float32
-	Bias    []float64
-	Rule    Rule
+	// Int8, when set instead of Weights, holds them quantised to 8 bits with a scale per feature:
+	// weight(f, t) ≈ Scale[f]·Q[f*len(Tags)+t]. A quarter of the float32 memory, so a model with a
+	// large vocabulary still loads fast and stays small in a server.
+	Int8 *Int8Weights
+	Bias []float64
+	Rule Rule
 }
 
 // Model is a trained tagger. It is read-only and safe for concurrent use.
@@ -131,7 +135,19 @@ func New(s Spec) (*Model, error) {
 	if nt == 0 {
 		return nil, fmt.Errorf("model has no tags")
 	}
-	if len(s.Weights) != nt*nf {
+	switch {
+	case s.Int8 != nil && s.Weights != nil:
+		return nil, fmt.Errorf("model has both float32 and int8 weights")
+	case s.Int8 != nil:
+		if len(s.Int8.Q) != nt*nf || len(s.Int8.Scale) != nf {
+			return nil, fmt.Errorf("model has %d int8 weights and %d scales, want %d features × %d tags", len(s.Int8.Q), len(s.Int8.Scale), nf, nt)
+		}
+		for _, sc := range s.Int8.Scale {
+			if f := float64(sc); math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+				return nil, fmt.Errorf("model has a bad weight scale %v", sc)
+			}
+		}
+	case len(s.Weights) != nt*nf:
 		return nil, fmt.Errorf("model has %d weights, want %d features × %d tags = %d", len(s.Weights), nf, nt, nf*nt)
 	}
 	if len(s.Bias) != nt {
@@ -253,8 +269,27 @@ func (m *Model) ScoreVector(p []float64, x *Sparse) {
 func (m *Model) logits(p []float64, x *Sparse) {
 	nt := len(m.spec.Tags)
 	copy(p, m.spec.Bias)
-	w := m.spec.Weights
 	p = p[:nt]
+	if q := m.spec.Int8; q != nil {
+		for k, j := range x.Idx {
+			v := x.Val[k] * float64(q.Scale[j])
+			row := q.Q[int(j)*nt : int(j)*nt+nt]
+			p := p[:len(row)]
+			t := 0
+			for ; t+4 <= len(row); t += 4 {
+				r, s := row[t:t+4:t+4], p[t:t+4:t+4]
+				s[0] += v * float64(r[0])
+				s[1] += v * float64(r[1])
+				s[2] += v * float64(r[2])
+				s[3] += v * float64(r[3])
+			}
+			for ; t < len(row); t++ {
+				p[t] += v * float64(row[t])
+			}
+		}
+		return
+	}
+	w := m.spec.Weights
 	for k, j := range x.Idx {
 		v := x.Val[k]
 		row := w[int(j)*nt : int(j)*nt+nt]
@@ -277,6 +312,35 @@ func (m *Model) scoreInto(s *scratch, title string) {
 	s.tokens = TokenizeWith(m.spec.Meta.Tokenizer, s.tokens[:0], title)
 	s.key = m.spec.Vectorizer.Transform(&s.vec, s.tokens, s.key)
 	m.ScoreVector(s.z, &s.vec)
+}
+
+// Int8Weights are weights quantised to 8 bits with one scale per feature (see Spec.Int8).
+type Int8Weights struct {
+	Q     []int8
+	Scale []float32
+}
+
+// QuantizeInt8 quantises feature-major weights (numTags per feature): each feature's weights are
+// divided by max|w|/127 and rounded, so the largest keeps 7 bits of precision.
+func QuantizeInt8(w []float32, numTags int) *Int8Weights {
+	nf := len(w) / numTags
+	q := &Int8Weights{Q: make([]int8, len(w)), Scale: make([]float32, nf)}
+	for f := 0; f < nf; f++ {
+		row := w[f*numTags : (f+1)*numTags]
+		var mx float64
+		for _, x := range row {
+			mx = math.Max(mx, math.Abs(float64(x)))
+		}
+		if mx == 0 {
+			continue
+		}
+		scale := mx / 127
+		q.Scale[f] = float32(scale)
+		for t, x := range row {
+			q.Q[f*numTags+t] = int8(math.Max(-127, math.Min(127, math.Round(float64(x)/scale))))
+		}
+	}
+	return q
 }
 
 // Sigmoid is the logistic function 1/(1+e^-z), computed without overflow.

@@ -157,7 +157,7 @@ func TestLoadRefusesDamagedFiles(t *testing.T) {
 		{"appended", append(bytes.Clone(good), 0), "header says", true},
 		{"flipped weight byte", flip(len(good) - 40), "checksum mismatch", true},
 		{"flipped checksum byte", flip(len(good) - 1), "checksum mismatch", true},
-		{"newer format", version, "format version 3", false},
+		{"newer format", version, "format version 4", false},
 	}
 	dir := t.TempDir()
 	for _, tt := range tests {
@@ -261,5 +261,43 @@ func TestPredictConcurrently(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+func TestInt8RoundTrip(t *testing.T) {
+	s := tinyModel(t).Spec()
+	s.Int8, s.Weights = QuantizeInt8(s.Weights, len(s.Tags)), nil
+	m, err := New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every tiny-model weight is a multiple of its row's max/127 only approximately; the
+	// predictions must stay those of the float32 model.
+	f := tinyModel(t)
+	for _, title := range []string{"How do I use Go channels?", "A Python list", "web"} {
+		a, b := f.Predict(title), m.Predict(title)
+		if len(a) != len(b) {
+			t.Fatalf("%q: float32 %v, int8 %v", title, a, b)
+		}
+		for i := range a {
+			if a[i].Tag != b[i].Tag || math.Abs(a[i].Score-b[i].Score) > 0.01 {
+				t.Fatalf("%q: float32 %v, int8 %v", title, a, b)
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "q.model")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Spec().Int8.Q, s.Int8.Q) || !slices.Equal(got.Spec().Int8.Scale, s.Int8.Scale) || got.Spec().Weights != nil {
+		t.Fatal("int8 weights changed through Save/Load")
+	}
+	s.Int8 = &Int8Weights{Q: s.Int8.Q[:3], Scale: s.Int8.Scale}
+	if _, err := New(s); err == nil {
+		t.Fatal("accepted int8 weights of the wrong size")
 	}
 }

@@ -30,6 +30,7 @@ func runTrain(ctx context.Context, args []string) error {
 	out := fs.String("out", "models", "directory for the model file, latest.model and the report")
 	preset := fs.String("config", "default", "named configuration: "+strings.Join(presetNames(), ", "))
 	features := fs.String("features", "", "override: bow or tfidf")
+	int8w := fs.String("int8", "", "override: true/false, store the weights quantised to 8 bits")
 	tokenizer := fs.String("tokenizer", "", "override: reference (the notebook's text_prepare) or code (prose, keeps c#, .net, node.js)")
 	ngrams := fs.Int("ngrams", 0, "override: longest word n-gram, 1 or 2")
 	sublinear := fs.String("sublinear", "", "override: true/false, tf replaced by 1+ln(tf)")
@@ -70,6 +71,13 @@ func runTrain(ctx context.Context, args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["int8"] {
+		b, err := strconv.ParseBool(*int8w)
+		if err != nil {
+			return fmt.Errorf("-int8 %q: want true or false", *int8w)
+		}
+		cfg.Int8 = b
+	}
 	if set["tokenizer"] {
 		cfg.Tokenizer = model.Tokenizer(*tokenizer)
 	}
@@ -129,7 +137,7 @@ func runTrain(ctx context.Context, args []string) error {
 		cfg.Seed = *seed
 	}
 	if len(set) > 0 && !(len(set) == 1 && set["config"]) {
-		for _, k := range []string{"tokenizer", "features", "ngrams", "sublinear", "char-min", "char-max", "min-df", "min-df-word", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "tune-folds", "accuracy-margin", "seed"} {
+		for _, k := range []string{"int8", "tokenizer", "features", "ngrams", "sublinear", "char-min", "char-max", "min-df", "min-df-word", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "tune-folds", "accuracy-margin", "seed"} {
 			if set[k] {
 				cfg.Name += "+" + k
 			}
