@@ -185,10 +185,24 @@ func Decode(data []byte) (*Model, error) {
 	if err := json.Unmarshal(r.bytes(), &h); r.err == nil && err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
+	// All terms share one string: one allocation instead of one per term. A first pass over a
+	// copy of the reader sizes it.
 	nTerms := r.count(1)
-	terms := make([]string, 0, nTerms)
+	probe, size := r, 0
+	for i := 0; i < nTerms && probe.err == nil; i++ {
+		size += len(probe.bytes())
+	}
+	blob := make([]byte, 0, size)
+	ends := make([]int32, 0, nTerms)
 	for i := 0; i < nTerms && r.err == nil; i++ {
-		terms = append(terms, string(r.bytes()))
+		blob = append(blob, r.bytes()...)
+		ends = append(ends, int32(len(blob)))
+	}
+	all := string(blob)
+	terms := make([]string, len(ends))
+	start := int32(0)
+	for i, end := range ends {
+		terms[i], start = all[start:end], end
 	}
 	idf := r.floats()
 	var weights []float32
