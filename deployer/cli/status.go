@@ -26,16 +26,7 @@ active. Nothing is changed.`,
   remlactl status -n remla-staging -o yaml`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" && output != "yaml" {
-				return usageError{fmt.Errorf("unknown output %q: use table, json or yaml", output)}
-			}
-			d, err := deployerFromFlags(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel, _ := withTimeout(cmd)
-			defer cancel()
-			st, err := d.Status(ctx)
+			d, st, err := readState(cmd, output)
 			if err != nil {
 				return err
 			}
@@ -98,16 +89,7 @@ see historyLimit in remla.yaml), newest first: when, from, to, why and who
   remlactl history -o json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" && output != "yaml" {
-				return usageError{fmt.Errorf("unknown output %q: use table, json or yaml", output)}
-			}
-			d, err := deployerFromFlags(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel, _ := withTimeout(cmd)
-			defer cancel()
-			st, err := d.Status(ctx)
+			_, st, err := readState(cmd, output)
 			if err != nil {
 				return err
 			}
@@ -148,4 +130,23 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// readState checks the -o value, then reads the state from the cluster: the
+// shared first half of status and history.
+func readState(cmd *cobra.Command, output string) (*deployer.Deployer, *deployer.State, error) {
+	if output != "table" && output != "json" && output != "yaml" {
+		return nil, nil, usageError{fmt.Errorf("unknown output %q: use table, json or yaml", output)}
+	}
+	d, err := deployerFromFlags(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel, _ := withTimeout(cmd)
+	defer cancel()
+	st, err := d.Status(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, st, nil
 }
