@@ -192,17 +192,14 @@ func Decode(data []byte) (*Model, error) {
 	for i := 0; i < nTerms && probe.err == nil; i++ {
 		size += len(probe.bytes())
 	}
+	if size > math.MaxUint32 {
+		return nil, fmt.Errorf("incompatible model file: vocabulary of %d bytes is too large", size)
+	}
 	blob := make([]byte, 0, size)
-	ends := make([]int32, 0, nTerms)
+	ends := make([]uint32, 0, nTerms)
 	for i := 0; i < nTerms && r.err == nil; i++ {
 		blob = append(blob, r.bytes()...)
-		ends = append(ends, int32(len(blob)))
-	}
-	all := string(blob)
-	terms := make([]string, len(ends))
-	start := int32(0)
-	for i, end := range ends {
-		terms[i], start = all[start:end], end
+		ends = append(ends, uint32(len(blob)))
 	}
 	idf := r.floats()
 	var weights []float32
@@ -232,7 +229,7 @@ func Decode(data []byte) (*Model, error) {
 	if h.Vectorizer.Kind == BagOfWords && len(idf) == 0 {
 		idf = nil
 	}
-	vec, err := NewVectorizer(h.Vectorizer, terms, idf)
+	vec, err := newVectorizer(h.Vectorizer, string(blob), ends, idf)
 	if err != nil {
 		return nil, fmt.Errorf("incompatible model file: %w", err)
 	}

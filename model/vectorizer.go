@@ -38,19 +38,31 @@ const CharPrefix = "~"
 // read-only and safe for concurrent use.
 type Vectorizer struct {
 	VectorizerConfig
-	terms []string  // feature index → term; a bigram is "w1 w2"
+	vocab           // feature index ↔ term; a bigram is "w1 w2"
 	idf   []float64 // per feature; nil for BagOfWords
-	index map[string]int32
-	// chars maps a character n-gram, packed by packGram, to its feature: integer keys make the
-	// hundred-odd character lookups of a title cheap.
-	chars map[uint64]int32
-	// charStart is the index of the first character n-gram feature (Len() when there are none).
-	charStart int32
 }
 
 // NewVectorizer returns a vectorizer over terms (feature i is terms[i]) with the given idf
 // (one per term, or nil for bag-of-words).
 func NewVectorizer(cfg VectorizerConfig, terms []string, idf []float64) (*Vectorizer, error) {
+	size := 0
+	for _, t := range terms {
+		size += len(t)
+	}
+	if size > math.MaxUint32 || len(terms) > math.MaxInt32 {
+		return nil, fmt.Errorf("vocabulary of %d terms (%d bytes) is too large", len(terms), size)
+	}
+	blob := make([]byte, 0, size)
+	ends := make([]uint32, len(terms))
+	for i, t := range terms {
+		blob = append(blob, t...)
+		ends[i] = uint32(len(blob))
+	}
+	return newVectorizer(cfg, string(blob), ends, idf)
+}
+
+// newVectorizer is NewVectorizer over the terms concatenated in all, term i ending at ends[i].
+func newVectorizer(cfg VectorizerConfig, all string, ends []uint32, idf []float64) (*Vectorizer, error) {
 	switch cfg.Kind {
 	case BagOfWords, TFIDF:
 	default:
@@ -59,49 +71,68 @@ func NewVectorizer(cfg VectorizerConfig, terms []string, idf []float64) (*Vector
 	if cfg.MaxN < 1 || cfg.MaxN > 2 {
 		return nil, fmt.Errorf("n-gram length %d is not supported (want 1 or 2)", cfg.MaxN)
 	}
-	if cfg.Kind == TFIDF && len(idf) != len(terms) {
-		return nil, fmt.Errorf("tf-idf vectorizer has %d terms but %d idf values", len(terms), len(idf))
+	if cfg.Kind == TFIDF && len(idf) != len(ends) {
+		return nil, fmt.Errorf("tf-idf vectorizer has %d terms but %d idf values", len(ends), len(idf))
 	}
 	if cfg.Kind == BagOfWords && idf != nil {
 		return nil, fmt.Errorf("bag-of-words vectorizer must not have idf values")
 	}
-	if len(terms) > math.MaxInt32 {
-		return nil, fmt.Errorf("vocabulary of %d terms is too large", len(terms))
+	if len(ends) > math.MaxInt32 {
+		return nil, fmt.Errorf("vocabulary of %d terms is too large", len(ends))
 	}
 	if cfg.CharMax > 0 && (cfg.CharMin < 1 || cfg.CharMin > cfg.CharMax || cfg.CharMax > maxCharGram || cfg.Kind != TFIDF) {
 		return nil, fmt.Errorf("character n-grams %d-%d: want 1 ≤ min ≤ max ≤ %d, with tf-idf features", cfg.CharMin, cfg.CharMax, maxCharGram)
 	}
-	v := &Vectorizer{VectorizerConfig: cfg, terms: terms, idf: idf, index: make(map[string]int32, len(terms)), charStart: int32(len(terms))}
-	for i, t := range terms {
-		if len(t) > 0 && t[:1] == CharPrefix {
+	v := &Vectorizer{VectorizerConfig: cfg, vocab: vocab{all: all, ends: ends, charStart: int32(len(ends))}, idf: idf}
+	nChars := 0
+	for i := int32(0); i < int32(len(ends)); i++ {
+		if t := v.term(i); len(t) > 0 && t[:1] == CharPrefix {
+			v.charStart = min(v.charStart, i)
+			nChars++
+		}
+	}
+	v.words = tableFor(len(ends) - nChars)
+	if nChars > 0 {
+		v.chars = tableFor(nChars)
+		v.charKeys = make([]uint64, 0, nChars)
+	}
+	for i := int32(0); i < int32(len(ends)); i++ {
+		t := v.term(i)
+		if i >= v.charStart {
+			if len(t) == 0 || t[:1] != CharPrefix {
+				return nil, fmt.Errorf("word term %q comes after the character n-grams", t)
+			}
 			if cfg.CharMax == 0 {
 				return nil, fmt.Errorf("term %q is a character n-gram but the vectorizer has none configured", t)
 			}
-			v.charStart = min(v.charStart, int32(i))
 			g := t[len(CharPrefix):]
 			if len(g) < cfg.CharMin || len(g) > cfg.CharMax {
 				return nil, fmt.Errorf("character term %q is not %d-%d characters long", t, cfg.CharMin, cfg.CharMax)
 			}
-			if v.chars == nil {
-				v.chars = make(map[uint64]int32)
+			if !v.addChar(i, packGram(g)) {
+				return nil, fmt.Errorf("term %q appears twice in the vocabulary", t)
 			}
-			v.chars[packGram(g)] = int32(i)
-		} else if v.charStart < int32(i) {
-			return nil, fmt.Errorf("word term %q comes after the character n-grams", t)
-		}
-		if _, dup := v.index[t]; dup {
+		} else if !v.addWord(i) {
 			return nil, fmt.Errorf("term %q appears twice in the vocabulary", t)
 		}
-		v.index[t] = int32(i)
 	}
 	return v, nil
 }
 
 // Len is the number of features.
-func (v *Vectorizer) Len() int { return len(v.terms) }
+func (v *Vectorizer) Len() int { return len(v.ends) }
 
-// Terms returns the vocabulary, feature index → term. The caller must not modify it.
-func (v *Vectorizer) Terms() []string { return v.terms }
+// Term returns the term of feature i.
+func (v *Vectorizer) Term(i int) string { return v.term(int32(i)) }
+
+// Terms returns the vocabulary, feature index → term, in a new slice (the terms share one string).
+func (v *Vectorizer) Terms() []string {
+	out := make([]string, len(v.ends))
+	for i := range out {
+		out[i] = v.term(int32(i))
+	}
+	return out
+}
 
 // IDF returns the idf of each feature (nil for bag-of-words). The caller must not modify it.
 func (v *Vectorizer) IDF() []float64 { return v.idf }
@@ -127,12 +158,12 @@ func (v *Vectorizer) TransformUnsorted(dst *Sparse, tokens []string, scratch []b
 func (v *Vectorizer) transform(dst *Sparse, tokens []string, scratch []byte, dd *Dedup) []byte {
 	dst.Idx, dst.Val = dst.Idx[:0], dst.Val[:0]
 	for i, w := range tokens {
-		if j, ok := v.index[w]; ok {
+		if j, ok := word(&v.vocab, w); ok {
 			dst.Idx = append(dst.Idx, j)
 		}
 		if v.MaxN >= 2 && i+1 < len(tokens) {
 			scratch = append(append(append(scratch[:0], w...), ' '), tokens[i+1]...)
-			if j, ok := v.index[string(scratch)]; ok {
+			if j, ok := word(&v.vocab, scratch); ok {
 				dst.Idx = append(dst.Idx, j)
 			}
 		}
@@ -154,7 +185,7 @@ func (v *Vectorizer) transform(dst *Sparse, tokens []string, scratch []byte, dd 
 					if n < v.CharMin {
 						continue
 					}
-					if j, ok := v.chars[key|uint64(n)<<56]; ok {
+					if j, ok := v.char(key | uint64(n)<<56); ok {
 						dst.Idx = append(dst.Idx, j)
 					}
 				}
@@ -179,7 +210,7 @@ func (v *Vectorizer) transform(dst *Sparse, tokens []string, scratch []byte, dd 
 		}
 		dst.Idx = dst.Idx[:n]
 	} else {
-		dd.collapse(dst, len(v.terms))
+		dd.collapse(dst, len(v.ends))
 	}
 	if v.Kind == TFIDF {
 		for k, j := range dst.Idx {
@@ -253,7 +284,7 @@ func (d *Dedup) collapse(dst *Sparse, nf int) {
 // maxCharGram is the longest character n-gram: a gram and its length pack into one uint64.
 const maxCharGram = 7
 
-// packGram packs a gram of at most maxCharGram bytes with its length into a map key.
+// packGram packs a gram of at most maxCharGram bytes with its length into a lookup key.
 func packGram(g string) uint64 {
 	var key uint64
 	for i := 0; i < len(g); i++ {

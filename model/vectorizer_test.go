@@ -114,6 +114,9 @@ func TestNewVectorizerRefusesBadInput(t *testing.T) {
 		{"idf length", VectorizerConfig{Kind: TFIDF, MaxN: 1}, []string{"a", "b"}, []float64{1}},
 		{"duplicate term", VectorizerConfig{Kind: BagOfWords, MaxN: 1}, []string{"a", "a"}, nil},
 		{"char term without char config", VectorizerConfig{Kind: TFIDF, MaxN: 1}, []string{"~ab"}, []float64{1}},
+		{"duplicate char term", VectorizerConfig{Kind: TFIDF, MaxN: 1, CharMin: 2, CharMax: 3}, []string{"a", "~ab", "~ab"}, []float64{1, 1, 1}},
+		{"word after char terms", VectorizerConfig{Kind: TFIDF, MaxN: 1, CharMin: 2, CharMax: 3}, []string{"~ab", "a"}, []float64{1, 1}},
+		{"char term too long", VectorizerConfig{Kind: TFIDF, MaxN: 1, CharMin: 2, CharMax: 3}, []string{"~abcd"}, []float64{1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
