@@ -8,7 +8,10 @@
 # Settings (environment): MODEL (default models/latest.model, trained into
 # .run/bench-model when missing), DURATION (30s), CONNECTIONS (16),
 # THREADS (1: wrk shares the 2 cores with the server, and one thread drives 16
-# connections with the least CPU taken from it), PORT (18181).
+# connections with the least CPU taken from it), PORT (18181),
+# SPLIT (1 on a machine with 2 or more cores: the server runs on CPU 0 with
+# GOMAXPROCS=1 and wrk on CPU 1, so the load generator does not steal the
+# server's core and inflate its tail latency; 0: both share every core).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -16,6 +19,12 @@ duration=${DURATION:-30s}
 connections=${CONNECTIONS:-16}
 threads=${THREADS:-1}
 port=${PORT:-18181}
+split=${SPLIT:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
+server_pin=() wrk_pin=()
+if [ "$split" = 1 ]; then
+  command -v taskset >/dev/null || { echo "SPLIT=1 needs taskset (util-linux); or run with SPLIT=0" >&2; exit 1; }
+  server_pin=(env GOMAXPROCS=1 taskset -c 0) wrk_pin=(taskset -c 1)
+fi
 work=$root/.run/bench-serve
 mkdir -p "$work"
 rm -f "$work"/feedback.db*
@@ -32,7 +41,7 @@ if [ ! -f "$model" ]; then
   fi
 fi
 
-bin/remla-app -model "$model" -addr "127.0.0.1:$port" -color blue -feedback-db "$work/feedback.db" \
+${server_pin[@]+"${server_pin[@]}"} bin/remla-app -model "$model" -addr "127.0.0.1:$port" -color blue -feedback-db "$work/feedback.db" \
   -log-format json >"$work/server.log" 2>&1 &
 pid=$!
 cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
@@ -54,7 +63,7 @@ rss_before=$(rss_kb)
 : >"$work/rss.txt"
 ( while kill -0 "$pid" 2>/dev/null; do rss_kb >>"$work/rss.txt"; sleep 1; done ) &
 sampler=$!
-wrk -t"$threads" -c"$connections" -d"$duration" --latency -s app/bench/predict.lua \
+${wrk_pin[@]+"${wrk_pin[@]}"} wrk -t"$threads" -c"$connections" -d"$duration" --latency -s app/bench/predict.lua \
   "http://127.0.0.1:$port/api/v1/predict" | tee "$work/wrk.txt"
 kill "$sampler" 2>/dev/null || true
 rss_after=$(rss_kb)
@@ -78,6 +87,7 @@ cat <<REPORT
 == bench-serve: POST /api/v1/predict, $connections connections, $threads wrk threads, $duration ==
 machine:        $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')
 model:          $model
+cpus:           $([ "$split" = 1 ] && echo "server on CPU 0 (GOMAXPROCS=1), wrk on CPU 1 (SPLIT=1)" || echo "server and wrk share every core (SPLIT=0)")
 requests:       $(field requests) in $(field duration_s) s (server counted num_pred=$num_pred, incl. 3 s warm-up)
 throughput:     $(field rps) req/s
 latency:        p50 $(field p50_ms) ms, p90 $(field p90_ms) ms, p99 $(field p99_ms) ms, max $(field max_ms) ms (wrk, end to end)
