@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,6 +73,18 @@ not apply: the actor runs until it is stopped (SIGINT/SIGTERM).`,
 			if token == "" {
 				log.Warn("no bearer token: anyone who can reach the webhook can trigger a rollback; set --token-file or " + tokenEnv)
 			}
+			// Read the state once before serving: the operator sees at
+			// start what the actor guards, and the first alert does not pay
+			// for the TLS handshake and client set-up (about 200 ms).
+			// An unreachable cluster is not fatal here: webhooks then get
+			// 503 and Alertmanager retries.
+			sctx, cancel := context.WithTimeout(cmd.Context(), clusterTimeout)
+			if st, err := d.Status(sctx); err != nil {
+				log.Warn("cannot read the deployer state yet; webhooks get 503 until the cluster answers", "namespace", d.Namespace(), "err", err)
+			} else {
+				log.Info("guarding", "namespace", d.Namespace(), "active", st.Active, "lastGood", st.LastGood)
+			}
+			cancel()
 			srv := alert.NewServer(d, alert.Options{
 				Token:        token,
 				DryRun:       dryRun,
