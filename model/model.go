@@ -47,32 +47,41 @@ func FixedRule(numTags int) Rule {
 // Pick applies the rule to the probabilities p (one per tag) and appends the picked tag indices,
 // highest probability first, to dst.
 func (r *Rule) Pick(dst []int, p []float64) []int {
+	return r.pick(dst, p, r.Thresholds, r.Floor, identity)
+}
+
+// pick is the rule on scores v that order tags as their probabilities do: thr and floor are on
+// v's scale, and prob turns a score into its probability for the test relative to the top tag.
+// Pick runs it on probabilities, Model.Predict on logits (no sigmoid for tags that fail thr).
+func (r *Rule) pick(dst []int, v, thr []float64, floor float64, prob func(float64) float64) []int {
+	start := len(dst)
+	if len(v) == 0 {
+		return dst
+	}
 	top := 0
-	for t := range p {
-		if p[t] > p[top] {
+	for t := range v {
+		if v[t] > v[top] {
 			top = t
 		}
 	}
-	start := len(dst)
-	if len(p) == 0 {
-		return dst
-	}
-	floor := r.Relative * p[top]
-	for t, pt := range p {
-		if pt >= r.Thresholds[t] && pt >= floor {
+	relMin := r.Relative * prob(v[top])
+	for t, vt := range v {
+		if vt >= thr[t] && prob(vt) >= relMin {
 			dst = append(dst, t)
 		}
 	}
-	if len(dst) == start && r.AlwaysTop && p[top] >= r.Floor {
+	if len(dst) == start && r.AlwaysTop && v[top] >= floor {
 		dst = append(dst, top)
 	}
 	picked := dst[start:]
-	sort.SliceStable(picked, func(i, j int) bool { return p[picked[i]] > p[picked[j]] })
+	sort.SliceStable(picked, func(i, j int) bool { return v[picked[i]] > v[picked[j]] })
 	if r.MaxTags > 0 && len(picked) > r.MaxTags {
 		dst = dst[:start+r.MaxTags]
 	}
 	return dst
 }
+
+func identity(p float64) float64 { return p }
 
 // Meta is what a model file says about how the model was made.
 type Meta struct {
@@ -213,29 +222,7 @@ func (m *Model) Predict(title string) []TagScore {
 
 // pickLogits is Rule.Pick on the logits z = logit(p): the same tags in the same order.
 func (m *Model) pickLogits(dst []int, z []float64) []int {
-	r := &m.spec.Rule
-	top := 0
-	for t := range z {
-		if z[t] > z[top] {
-			top = t
-		}
-	}
-	start := len(dst)
-	relMin := r.Relative * Sigmoid(z[top])
-	for t, zt := range z {
-		if zt >= m.logitThr[t] && Sigmoid(zt) >= relMin {
-			dst = append(dst, t)
-		}
-	}
-	if len(dst) == start && r.AlwaysTop && z[top] >= m.logitFloor {
-		dst = append(dst, top)
-	}
-	picked := dst[start:]
-	sort.SliceStable(picked, func(i, j int) bool { return z[picked[i]] > z[picked[j]] })
-	if r.MaxTags > 0 && len(picked) > r.MaxTags {
-		dst = dst[:start+r.MaxTags]
-	}
-	return dst
+	return m.spec.Rule.pick(dst, z, m.logitThr, m.logitFloor, Sigmoid)
 }
 
 // logit is the inverse of Sigmoid, ±Inf outside (0, 1).
