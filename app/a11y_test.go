@@ -15,6 +15,8 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 // axeVersion is the axe-core release the accessibility test runs. The test
@@ -36,13 +38,13 @@ func axeSource(t *testing.T) string {
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		need(t, "npm is needed once to fetch axe-core "+axeVersion+" (apt-get install npm), or set REMLA_AXE_JS to an axe.min.js")
+		testenv.Need(t, "npm is needed once to fetch axe-core "+axeVersion+" (apt-get install npm), or set REMLA_AXE_JS to an axe.min.js")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	if out, err := exec.CommandContext(ctx, npm, "pack", "--silent", "axe-core@"+axeVersion, "--pack-destination", dir).CombinedOutput(); err != nil {
-		need(t, fmt.Sprintf("npm pack axe-core@%s failed (is the npm registry reachable?): %v\n%s", axeVersion, err, out))
+		testenv.Need(t, fmt.Sprintf("npm pack axe-core@%s failed (is the npm registry reachable?): %v\n%s", axeVersion, err, out))
 	}
 	f, err := os.Open(filepath.Join(dir, "axe-core-"+axeVersion+".tgz"))
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/remla/tagger/feedback"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -25,7 +27,7 @@ const chromiumPath = "/usr/bin/chromium"
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		need(t, "Chromium is not installed at "+chromiumPath+"; apt-get install chromium (test/run-all.sh does)")
+		testenv.Need(t, "Chromium is not installed at "+chromiumPath+"; apt-get install chromium (test/run-all.sh does)")
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),

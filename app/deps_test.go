@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 // TestAppBinaryLinksNoKubernetes keeps Helm and client-go out of remla-app:
@@ -11,7 +13,7 @@ import (
 func TestAppBinaryLinksNoKubernetes(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		need(t, "the go command is not on PATH")
+		testenv.Need(t, "the go command is not on PATH")
 	}
 	out, err := exec.Command(goBin, "list", "-deps", "github.com/remla/tagger/cmd/remla-app").CombinedOutput()
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,26 +16,13 @@ import (
 
 	"github.com/remla/tagger/feedback"
 	"github.com/remla/tagger/model"
+	"github.com/remla/tagger/test/testenv"
 )
-
-// need skips the test with msg outside CI and fails it under CI, where
-// every prerequisite must be there.
-func need(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
 
 // realModel loads the model named by REMLA_TEST_MODEL.
 func realModel(t *testing.T) *model.Model {
 	t.Helper()
-	path := os.Getenv("REMLA_TEST_MODEL")
-	if path == "" {
-		need(t, "REMLA_TEST_MODEL is not set; train a model with `go run ./cmd/remla-train train -data data -out /tmp/remla-model` and export REMLA_TEST_MODEL=/tmp/remla-model/latest.model")
-	}
-	m, err := model.Load(path)
+	m, err := model.Load(testenv.Model(t))
 	if err != nil {
 		t.Fatalf("REMLA_TEST_MODEL: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 func feedbackFor(t *testing.T, base, id string, happy bool) {
@@ -120,10 +122,7 @@ func TestMetricsHelpAndLabels(t *testing.T) {
 // a server with the real model after predictions and feedback. The only
 // complaint accepted is the seed's name num_pred lacking _total.
 func TestPromtoolCheckMetrics(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		need(t, "promtool is not installed; apt-get install prometheus (test/run-all.sh does)")
-	}
+	promtool := testenv.Tool(t, "promtool", "prometheus")
 	ts := startServer(t, realModel(t))
 	for i, title := range []string{"How to parse JSON in Python", "Segmentation fault in C++ vector", "zzzz qqqq"} {
 		feedbackFor(t, ts.URL, predictID(t, ts.URL, title), i%2 == 0)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 // TestOpenAPIDocument checks that /api/openapi.json is a JSON OpenAPI 3
@@ -99,7 +101,7 @@ const oasValidator = "@seriousme/openapi-schema-validator@2.11.0"
 func TestOpenAPISchema(t *testing.T) {
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		need(t, "npm is needed once to install "+oasValidator+" (apt-get install npm)")
+		testenv.Need(t, "npm is needed once to install "+oasValidator+" (apt-get install npm)")
 	}
 	prefix, _ := filepath.Abs(filepath.Join("..", ".run", "npm", "openapi-schema-validator-2.11.0"))
 	bin := filepath.Join(prefix, "node_modules", ".bin", "validate-api")
@@ -108,7 +110,7 @@ func TestOpenAPISchema(t *testing.T) {
 		defer cancel()
 		out, err := exec.CommandContext(ctx, npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", prefix, oasValidator).CombinedOutput()
 		if err != nil {
-			need(t, fmt.Sprintf("npm install %s failed (is the npm registry reachable?): %v\n%s", oasValidator, err, out))
+			testenv.Need(t, fmt.Sprintf("npm install %s failed (is the npm registry reachable?): %v\n%s", oasValidator, err, out))
 		}
 	}
 	out, err := exec.Command(bin, "openapi.json").CombinedOutput()

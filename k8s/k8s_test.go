@@ -17,26 +17,13 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 	"sigs.k8s.io/yaml"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 // promQL parses with the default options: the functions Prometheus 2.42 and
 // Grafana's Prometheus data source both understand.
 var promQL = parser.NewParser(parser.Options{})
-
-// tool finds a Debian binary, skipping (or failing under CI) when it is absent.
-func tool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	msg := name + " not found: install it with `apt-get install " + pkg + "` (test/deps.sh does)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
@@ -49,7 +36,7 @@ func run(t *testing.T, name string, args ...string) string {
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
-	promtool := tool(t, "promtool", "prometheus")
+	promtool := testenv.Tool(t, "promtool", "prometheus")
 	out := run(t, promtool, "check", "rules", "alert-rules.yml")
 	if !strings.Contains(out, "SUCCESS: 3 rules found") {
 		t.Errorf("promtool check rules: want 3 rules, got:\n%s", out)
@@ -57,7 +44,7 @@ func TestPromtoolCheckRules(t *testing.T) {
 }
 
 func TestPromtoolRuleUnitTests(t *testing.T) {
-	promtool := tool(t, "promtool", "prometheus")
+	promtool := testenv.Tool(t, "promtool", "prometheus")
 	files, err := filepath.Glob("tests/*.yml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no rule tests under k8s/tests (err %v)", err)
@@ -73,7 +60,7 @@ func TestPromtoolRuleUnitTests(t *testing.T) {
 }
 
 func TestAmtoolCheckConfig(t *testing.T) {
-	amtool := tool(t, "amtool", "prometheus-alertmanager")
+	amtool := testenv.Tool(t, "amtool", "prometheus-alertmanager")
 	run(t, amtool, "check-config", "alertmanager.yml")
 }
 

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 // There is no Docker engine here, so this test builds the image the
@@ -289,14 +291,14 @@ func readJSON(t *testing.T, path string, v any) {
 
 func TestImageRunsOffline(t *testing.T) {
 	if os.Getuid() != 0 {
-		need(t, "running the image chrooted as its user needs root")
+		testenv.Need(t, "running the image chrooted as its user needs root")
 	}
-	modelPath := testModel(t)
+	modelPath := testenv.Model(t)
 	st := parseDockerfile(t, filepath.Join("..", "..", "Dockerfile"))
 	if st.User == "" || strings.HasPrefix(st.User, "0") || strings.HasPrefix(st.User, "root") {
 		t.Fatalf("the image runs as %q; it must run as a non-root user", st.User)
 	}
-	bin := binary(t)
+	bin := testenv.Binary(t, "remla-app")
 	if out, err := exec.Command("go", "version", "-m", bin).CombinedOutput(); err == nil && !strings.Contains(string(out), "CGO_ENABLED=0") {
 		t.Fatalf("%s was not built with CGO_ENABLED=0:\n%s", bin, out)
 	}

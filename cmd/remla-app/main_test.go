@@ -19,73 +19,13 @@ import (
 	"time"
 
 	"github.com/remla/tagger/feedback"
+	"github.com/remla/tagger/test/testenv"
 )
 
-// These tests run the real remla-app binary: from REMLA_TEST_BIN_DIR when
-// set (test/run-all.sh builds it there), else built into a temp dir.
+// These tests run the real remla-app binary (testenv.Binary) on the real
+// model (testenv.Model).
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-func need(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-func binary(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("REMLA_TEST_BIN_DIR"); dir != "" {
-		p := filepath.Join(dir, "remla-app")
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("REMLA_TEST_BIN_DIR is set but has no remla-app: %v; run make build", err)
-		}
-		return p
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "remla-app-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "remla-app")
-		cmd := exec.Command("go", "build", "-o", builtBin, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if builtBin != "" {
-		os.RemoveAll(filepath.Dir(builtBin))
-	}
-	os.Exit(code)
-}
-
-func testModel(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("REMLA_TEST_MODEL")
-	if p == "" {
-		need(t, "REMLA_TEST_MODEL is not set; train a model with `go run ./cmd/remla-train train -data data -out /tmp/remla-model` and export REMLA_TEST_MODEL=/tmp/remla-model/latest.model")
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // lockedBuffer collects a process's stderr while the test reads it.
 type lockedBuffer struct {
@@ -116,7 +56,7 @@ type proc struct {
 func start(t *testing.T, args []string, env []string) *proc {
 	t.Helper()
 	p := &proc{logs: &lockedBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(binary(t), args...)
+	p.cmd = exec.Command(testenv.Binary(t, "remla-app"), args...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = p.logs
 	p.cmd.Stdout = p.logs
@@ -221,7 +161,7 @@ func stored(t *testing.T, db string) map[string]bool {
 // process must exit 0, and after a restart (configured by environment
 // variables only) every acknowledged feedback must still be there.
 func TestGracefulShutdownAndRestart(t *testing.T) {
-	modelPath := testModel(t)
+	modelPath := testenv.Model(t)
 	db := filepath.Join(t.TempDir(), "state", "feedback.db")
 	p := start(t, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-color", "green", "-feedback-db", db, "-log-format", "json"}, nil)
 
@@ -332,7 +272,7 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 // TestKillLosesNothingAcknowledged kills the server with SIGKILL right
 // after the last acknowledged feedback: every 201 must be on disk.
 func TestKillLosesNothingAcknowledged(t *testing.T) {
-	modelPath := testModel(t)
+	modelPath := testenv.Model(t)
 	db := filepath.Join(t.TempDir(), "feedback.db")
 	p := start(t, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-feedback-db", db, "-log-format", "json"}, nil)
 	want := map[string]bool{}
@@ -359,7 +299,7 @@ func TestKillLosesNothingAcknowledged(t *testing.T) {
 // TestBadStart checks that the binary refuses bad settings with exit code 1
 // and a message saying what to do.
 func TestBadStart(t *testing.T) {
-	modelPath := testModel(t)
+	modelPath := testenv.Model(t)
 	dir := t.TempDir()
 	notModel := filepath.Join(dir, "not.model")
 	os.WriteFile(notModel, []byte("nope"), 0o644)
@@ -378,7 +318,7 @@ func TestBadStart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Defaults first: a later flag wins, and a stray argument stays last.
 			args := append([]string{"-feedback-db", filepath.Join(dir, "feedback.db"), "-addr", "127.0.0.1:0"}, tt.args...)
-			cmd := exec.Command(binary(t), args...)
+			cmd := exec.Command(testenv.Binary(t, "remla-app"), args...)
 			out, err := cmd.CombinedOutput()
 			ee, ok := err.(*exec.ExitError)
 			if !ok || ee.ExitCode() == 0 || !strings.Contains(string(out), tt.says) {

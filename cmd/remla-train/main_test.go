@@ -11,22 +11,10 @@ import (
 	"testing"
 
 	"github.com/remla/tagger/model"
+	"github.com/remla/tagger/test/testenv"
 )
 
-// binary returns the remla-train binary: $REMLA_TEST_BIN_DIR/remla-train, or one built now.
-func binary(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("REMLA_TEST_BIN_DIR"); dir != "" {
-		return filepath.Join(dir, "remla-train")
-	}
-	out := filepath.Join(t.TempDir(), "remla-train")
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return out
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // smallData writes the first n rows of the shipped train and validation files into a directory.
 func smallData(t *testing.T, n int) string {
@@ -65,7 +53,7 @@ func run(t *testing.T, bin string, args ...string) (string, string, error) {
 }
 
 func TestTrainEvaluatePredict(t *testing.T) {
-	bin := binary(t)
+	bin := testenv.Binary(t, "remla-train")
 	data := smallData(t, 1500)
 	out := filepath.Join(t.TempDir(), "models")
 	stdout, stderr, err := run(t, bin, "train", "-data", data, "-out", out, "-created", "2026-11-26T01:42:00Z")
@@ -130,7 +118,7 @@ func TestTrainEvaluatePredict(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	bin := binary(t)
+	bin := testenv.Binary(t, "remla-train")
 	tests := []struct {
 		args []string
 		want string

@@ -21,31 +21,10 @@ import (
 
 	"github.com/remla/tagger/deployer"
 	"github.com/remla/tagger/test/clustertest"
+	"github.com/remla/tagger/test/testenv"
 )
 
-var bin string
-
-func TestMain(m *testing.M) {
-	code := func() int {
-		if dir := os.Getenv("REMLA_TEST_BIN_DIR"); dir != "" {
-			bin = filepath.Join(dir, "remlactl")
-			return m.Run()
-		}
-		tmp, err := os.MkdirTemp("", "remlactl-test")
-		if err != nil {
-			panic(err)
-		}
-		defer os.RemoveAll(tmp)
-		bin = filepath.Join(tmp, "remlactl")
-		out, err := exec.Command("go", "build", "-o", bin, "github.com/remla/tagger/cmd/remlactl").CombinedOutput()
-		if err != nil {
-			os.Stderr.Write(out)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 type result struct {
 	code           int
@@ -55,7 +34,7 @@ type result struct {
 func run(t *testing.T, kubeconfig, ns string, args ...string) result {
 	t.Helper()
 	full := append([]string{"--kubeconfig", kubeconfig, "-n", ns}, args...)
-	cmd := exec.Command(bin, full...)
+	cmd := exec.Command(testenv.Binary(t, "remlactl"), full...)
 	cmd.Env = append(os.Environ(), "REMLA_CONFIG=")
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -162,7 +141,7 @@ func TestRemlactlOnCluster(t *testing.T) {
 // TestHelp: every command documents itself with examples and the common flags.
 func TestHelp(t *testing.T) {
 	for _, c := range []string{"init", "deploy", "switch", "undeploy", "status", "history"} {
-		out, err := exec.Command(bin, c, "--help").CombinedOutput()
+		out, err := exec.Command(testenv.Binary(t, "remlactl"), c, "--help").CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s --help: %v", c, err)
 		}

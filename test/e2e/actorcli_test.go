@@ -3,17 +3,9 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 // unreachableKubeconfig points at a port where no API server listens: the
@@ -54,7 +48,7 @@ current-context: nowhere
 // TestAlertActorCommandRefusesBadUsage runs `remlactl alert-actor` with bad
 // flags: each is a usage error (exit code 2) with a line saying what to fix.
 func TestAlertActorCommandRefusesBadUsage(t *testing.T) {
-	ctl := projectBin(t, "remlactl")
+	ctl := testenv.Binary(t, "remlactl")
 	dir := t.TempDir()
 	kc := unreachableKubeconfig(t, dir)
 	empty := filepath.Join(dir, "empty-token")
@@ -95,10 +89,10 @@ func TestAlertActorCommandRefusesBadUsage(t *testing.T) {
 // unreachable cluster gives 503 (so Alertmanager retries), /metrics says the
 // state is unreadable, and SIGTERM stops it with exit code 0.
 func TestAlertActorCommandServesTLS(t *testing.T) {
-	ctl := projectBin(t, "remlactl")
+	ctl := testenv.Binary(t, "remlactl")
 	dir := t.TempDir()
 	kc := unreachableKubeconfig(t, dir)
-	cert, key, pool := writeCert(t, dir)
+	cert, key, pool := testenv.SelfSignedCert(t, dir)
 	addr := freeAddr(t)
 	const token = "env-token-0123456789"
 	t.Setenv("REMLA_ALERT_TOKEN", token)
@@ -152,33 +146,4 @@ func TestAlertActorCommandServesTLS(t *testing.T) {
 	if p.err != nil {
 		t.Fatalf("after SIGTERM: %v, want exit code 0\n%s", p.err, p.tail(10))
 	}
-}
-
-// writeCert writes a self-signed certificate for 127.0.0.1 and its key.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "remla-alert-actor"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(k)
-	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	c, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(c)
-	return certFile, keyFile, pool
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/remla/tagger/deployer"
 	"github.com/remla/tagger/test/clustertest"
+	"github.com/remla/tagger/test/testenv"
 )
 
 // The alert the test provokes and the number of unhappy answers it sends
@@ -59,13 +60,10 @@ type loop struct {
 func newLoop(t *testing.T) *loop {
 	t.Helper()
 	kubeconfig := clustertest.Kubeconfig(t)
-	promBin := debianTool(t, "prometheus", "prometheus")
-	amBin := debianTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
-	model := os.Getenv("REMLA_TEST_MODEL")
-	if model == "" {
-		unavailable(t, "REMLA_TEST_MODEL is not set: train one with `go run ./cmd/remla-train train -data data -out /tmp/remla-model` and export REMLA_TEST_MODEL=/tmp/remla-model/latest.model (make test does this)")
-	}
-	appBin, ctlBin := projectBin(t, "remla-app"), projectBin(t, "remlactl")
+	promBin := testenv.Tool(t, "prometheus", "prometheus")
+	amBin := testenv.Tool(t, "prometheus-alertmanager", "prometheus-alertmanager")
+	model := testenv.Model(t)
+	appBin, ctlBin := testenv.Binary(t, "remla-app"), testenv.Binary(t, "remlactl")
 	root := repoRoot(t)
 	ns := clustertest.Namespace(t)
 	client := clustertest.Client(t)

@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 // repoRoot is the module root, two levels up from test/e2e.
@@ -27,59 +28,7 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// unavailable skips, or fails under CI, when a test needs what is missing.
-func unavailable(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-// debianTool returns the path of a binary from a Debian package.
-func debianTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		unavailable(t, fmt.Sprintf("%s not found: apt-get install %s (test/deps.sh does)", name, pkg))
-	}
-	return p
-}
-
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
-
-// projectBin returns one of the project's binaries: from REMLA_TEST_BIN_DIR
-// (make test builds them), else built once into a temporary directory.
-func projectBin(t *testing.T, name string) string {
-	t.Helper()
-	if dir := os.Getenv("REMLA_TEST_BIN_DIR"); dir != "" {
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("REMLA_TEST_BIN_DIR=%s has no %s: run make build", dir, name)
-		}
-		return p
-	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "remla-e2e-bin-")
-		if buildErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", buildDir+"/", "./cmd/remla-app", "./cmd/remlactl")
-		cmd.Dir = repoRoot(t)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return filepath.Join(buildDir, name)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // freeAddr returns 127.0.0.1:<a port free right now>.
 func freeAddr(t *testing.T) string {
