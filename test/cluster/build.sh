@@ -12,7 +12,7 @@ ETCD_VERSION=v3.7.0
 KWOK_VERSION=v0.8.0
 cache=${REMLA_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/remla/cluster/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION}
 bin=$cache/bin
-names="etcd kube-apiserver kube-controller-manager kube-scheduler kwok"
+names="etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubelet kube-proxy"
 log() { printf '[cluster-build] %s\n' "$*" >&2; }
 complete() { for n in $names; do [ -x "$bin/$n" ] || return 1; done; }
 
@@ -48,6 +48,8 @@ build_one etcd "$here/tools/etcd" go.etcd.io/etcd/server/v3
 build_one kube-apiserver "$here/tools/kube" k8s.io/kubernetes/cmd/kube-apiserver "$ver_flags"
 build_one kube-controller-manager "$here/tools/kube" k8s.io/kubernetes/cmd/kube-controller-manager "$ver_flags"
 build_one kube-scheduler "$here/tools/kube" k8s.io/kubernetes/cmd/kube-scheduler "$ver_flags"
+build_one kubelet "$here/tools/kube" k8s.io/kubernetes/cmd/kubelet "$ver_flags"
+build_one kube-proxy "$here/tools/kube" k8s.io/kubernetes/cmd/kube-proxy "$ver_flags"
 if [ ! -x "$bin/kwok" ]; then
   log "kwok: building"
   start=$SECONDS
