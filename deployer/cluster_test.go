@@ -356,20 +356,47 @@ func TestLease(t *testing.T) {
 		t.Fatalf("init after unlock: %v", err)
 	}
 
-	// A holder that died: its Lease is not renewed and expires.
+	// A holder that died: its Lease is no longer renewed, and is taken over
+	// once this process has watched it unchanged for its duration (2 s
+	// here), however recent its RenewTime looks by the local clock (the
+	// holder's clock may be ahead).
 	leases := b.client.CoordinationV1().Leases(ns)
 	l, err := leases.Get(ctx, "remla-deployer", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead, old := "operator:crashed pid 1", metav1.NewMicroTime(time.Now().Add(-time.Hour))
-	l.Spec.HolderIdentity, l.Spec.RenewTime, l.Spec.AcquireTime = &dead, &old, &old
+	dead, ahead, two := "operator:crashed pid 1", metav1.NewMicroTime(time.Now().Add(time.Hour)), int32(2)
+	l.Spec.HolderIdentity, l.Spec.RenewTime, l.Spec.AcquireTime, l.Spec.LeaseDurationSeconds = &dead, &ahead, &ahead, &two
 	if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	if err := b.Undeploy(ctx, Green); err == nil || errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "not deployed") {
-		t.Errorf("undeploy after the holder's Lease expired: %v, want it to take the Lease (and find green not deployed)", err)
+		t.Errorf("undeploy after the holder died: %v, want it to take the Lease (and find green not deployed)", err)
 	}
+	if waited := time.Since(start); waited < 2*time.Second {
+		t.Errorf("took a Lease unchanged for only %s, want at least its 2 s duration", waited)
+	}
+
+	// A live holder whose clock is an hour behind: its RenewTime looks long
+	// expired, but it keeps renewing, so it keeps the Lease.
+	_, unlockA, err := a.lock(ctx, "deploy green 10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err = leases.Get(ctx, "remla-deployer", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	behind := metav1.NewMicroTime(time.Now().Add(-time.Hour))
+	l.Spec.RenewTime, l.Spec.AcquireTime = &behind, &behind
+	if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Undeploy(ctx, Green); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "renewed while this process watched") {
+		t.Errorf("undeploy while a skewed holder renews: %v, want ErrLocked", err)
+	}
+	unlockA()
 
 	// An interrupted deploy (Ctrl-C) leaves traffic alone and frees the Lease.
 	ictx, cancel := context.WithCancel(ctx)

@@ -57,6 +57,9 @@ type Deployer struct {
 	monRepo   string
 	helmMu    sync.Mutex
 	actions   *action.Configuration
+	// inflight is what an interrupted process may leave behind (Pending).
+	inflight    inflight
+	leaseTiming leaseTiming
 }
 
 // New connects to the cluster lazily: it builds clients but does not call

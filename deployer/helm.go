@@ -83,6 +83,7 @@ func (d *Deployer) installOrUpgrade(ctx context.Context, name string, vals map[s
 		return nil, err
 	}
 	var rel *release.Release
+	defer d.inflight.helm(name)()
 	if exists {
 		up := action.NewUpgrade(cfg)
 		up.Namespace, up.Timeout, up.MaxHistory = d.ns, timeout, 10
