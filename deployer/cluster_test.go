@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -147,7 +148,7 @@ func TestBlueGreenLifecycle(t *testing.T) {
 		t.Errorf("progress: %+v", seen)
 	}
 	st = mustStatus(t, d)
-	if st.Active != Green || st.LastGood != Blue || st.Colors[Green].Version != "2.0.0" || st.Colors[Green].Ready != 2 {
+	if st.Active != Green || st.Colors[Blue].Standing.Phase != Stable || st.Colors[Green].Standing.Phase != Baking || st.Colors[Green].Version != "2.0.0" || st.Colors[Green].Ready != 2 {
 		t.Fatalf("after deploy green: %+v", st)
 	}
 	if b := st.Colors[Blue]; !b.Deployed || b.Ready != 2 || b.Version != "1.0.0" {
@@ -225,7 +226,7 @@ func TestBlueGreenLifecycle(t *testing.T) {
 	// status and history show what happened, newest first
 	st = mustStatus(t, d)
 	var got []string
-	for _, r := range st.History {
+	for _, r := range moves(st.History) {
 		got = append(got, fmt.Sprintf("%s>%s:%s", r.From, r.To, r.Reason))
 	}
 	want := []string{"green>blue:unforce", "blue>green:forced", "green>blue:back", "blue>green:deploy 2.0.0", ">blue:init 1.0.0"}
@@ -260,7 +261,7 @@ func TestConcurrentSwitches(t *testing.T) {
 	for round := range rounds {
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		recs := make([]*SwitchRecord, 2)
+		recs := make([]*Record, 2)
 		errs := make([]error, 2)
 		for i, d := range []*Deployer{a, b} {
 			wg.Add(1)
@@ -293,14 +294,14 @@ func TestConcurrentSwitches(t *testing.T) {
 		to = other(to)
 	}
 	st := mustStatus(t, a)
-	if len(st.History) != rounds+1 {
-		t.Errorf("history has %d entries, want %d (init + one per round)", len(st.History), rounds+1)
+	if n := len(moves(st.History)); n != rounds+1 {
+		t.Errorf("history has %d switches, want %d (init + one per round)", n, rounds+1)
 	}
 	t.Logf("%d of %d rounds ended in a conflict", conflicts, rounds)
 }
 
-// TestIncidentOnce: one alert incident moves traffic at most once, and a
-// rollback keeps the last good color.
+// TestIncidentOnce: one alert incident moves traffic at most once, also
+// after an operator moved it back.
 func TestIncidentOnce(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
@@ -311,20 +312,21 @@ func TestIncidentOnce(t *testing.T) {
 	if err := d.Deploy(ctx, Green, "2", quick); err != nil {
 		t.Fatal(err)
 	}
-	o := SwitchOptions{Rollback: true, Incident: "fp1@2026-01-01T00:00:00Z", By: "alert:UsersUnsatisfied", Reason: "rollback"}
-	rec, err := d.Switch(ctx, Blue, o)
-	if err != nil || rec == nil || !rec.Rollback || rec.By != "alert:UsersUnsatisfied" {
-		t.Fatalf("rollback: %+v %v", rec, err)
+	req := RollbackRequest{Incident: "fp1@2026-01-01T00:00:00Z", By: "alert:UsersUnsatisfied", Reason: "UsersUnsatisfied", Color: Green}
+	res, err := d.Rollback(ctx, req)
+	if err != nil || res.Outcome != OutcomeRolledBack || res.From != Green || res.To != Blue {
+		t.Fatalf("rollback: %+v %v", res, err)
 	}
-	if st := mustStatus(t, d); st.LastGood != Blue || st.Active != Blue {
-		t.Errorf("after rollback to blue: %+v", st)
+	if st := mustStatus(t, d); st.Active != Blue || st.Colors[Blue].Standing.Phase != Stable || st.Colors[Green].Standing.Phase != Failed {
+		t.Errorf("after rollback to blue: %+v", st.Colors)
 	}
-	if _, err := d.Switch(ctx, Green, SwitchOptions{}); err != nil {
+	if _, err := d.Switch(ctx, Green, SwitchOptions{Reason: "operator override"}); err != nil {
 		t.Fatal(err)
 	}
 	before := mustStatus(t, d)
-	if _, err := d.Switch(ctx, Blue, o); !errors.Is(err, ErrIncidentSeen) {
-		t.Fatalf("same incident again: %v, want ErrIncidentSeen", err)
+	res, err = d.Rollback(ctx, req)
+	if !errors.Is(err, ErrIncidentSeen) || res.Outcome != OutcomeDuplicate {
+		t.Fatalf("same incident again: %+v %v, want ErrIncidentSeen", res, err)
 	}
 	if after := mustStatus(t, d); after.Active != Green || len(after.History) != len(before.History) {
 		t.Errorf("a seen incident changed the state: %+v", after)
@@ -486,16 +488,7 @@ func TestDocumentedRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(doc)
-	i := strings.Index(s, "```yaml\n# remlactl-role.yaml")
-	if i < 0 {
-		t.Fatal("docs/operations.md has no ```yaml block starting with # remlactl-role.yaml")
-	}
-	block := s[i+len("```yaml\n"):]
-	block = block[:strings.Index(block, "```")]
-	var role rbacv1.Role
-	if err := yaml.UnmarshalStrict([]byte(block), &role); err != nil {
-		t.Fatalf("the documented Role: %v", err)
-	}
+	role := *documentedRole(t, s, "# remlactl-role.yaml")
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
 	cs := clustertest.Client(t)
@@ -533,17 +526,14 @@ func TestDocumentedRole(t *testing.T) {
 		t.Fatalf("undeploy with the documented Role: %v", err)
 	}
 
-	// The alert actor's smaller Role: switch and status only.
-	actor := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "actor"}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"get", "update"}},
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list"}},
-	}}
+	// The alert actor's smaller Role, as documented.
+	actor := documentedRole(t, s, "# remla-alert-actor-role.yaml")
 	if _, err := cs.RbacV1().Roles(ns).Create(ctx, actor, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	apath := serviceAccountKubeconfig(t, ns, "actor")
 	rb = &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "actor"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "actor"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: actor.Name},
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "actor", Namespace: ns}}}
 	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -558,9 +548,90 @@ func TestDocumentedRole(t *testing.T) {
 	if _, err := a.Status(ctx); err != nil {
 		t.Errorf("status with the alert actor's Role: %v", err)
 	}
-	if _, err := a.Switch(ctx, Green, SwitchOptions{Rollback: true, Incident: "x", By: "alert:test"}); err != nil {
-		t.Errorf("switch with the alert actor's Role: %v", err)
+	// Blue, active since the forced switch, gets a version that proves
+	// itself in a short bake window; then green 5 takes the traffic.
+	if err := d.Deploy(ctx, Blue, "6", DeployOptions{Timeout: time.Minute, InPlace: true, Bake: time.Second}); err != nil {
+		t.Fatal(err)
 	}
+	if s, err := d.Bake(ctx, Blue, nil); err != nil || s.Phase != Stable {
+		t.Fatalf("bake blue 6 with the documented Role: %+v %v", s, err)
+	}
+	if err := d.Deploy(ctx, Green, "5", quick); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := a.Rollback(ctx, RollbackRequest{Incident: "x", By: "alert:test", Reason: "test", Color: Green}); err != nil || res.Outcome != OutcomeRolledBack {
+		t.Errorf("rollback with the alert actor's Role: %+v %v", res, err)
+	}
+	if _, err := a.Reconcile(ctx); err != nil {
+		t.Errorf("reconcile with the alert actor's Role: %v", err)
+	}
+	// Both identities' Events are on the active Service: the Roles allow
+	// events: create.
+	evs := serviceEvents(t, d)
+	for _, want := range []string{"Deployed", "Switched", "Promoted", "RolledBack", "MarkedFailed", "DeployFailed"} {
+		if evs[want] == 0 {
+			t.Errorf("no %s Event on Service remla (got %v)", want, evs)
+		}
+	}
+	for _, r := range []rbacv1.Role{role, *actor} {
+		for _, rule := range r.Rules {
+			if slices.Contains(rule.Resources, "events") && (slices.Contains(rule.Verbs, "*") || slices.ContainsFunc(rule.Verbs, func(v string) bool {
+				return v != "create" && v != "get" && v != "list"
+			})) {
+				t.Errorf("Role %s grants %v on events: the deployer needs create (and get, list to diagnose pods), nothing broader", r.Name, rule.Verbs)
+			}
+			if slices.Contains(rule.Resources, "*") || slices.Contains(rule.APIGroups, "*") {
+				t.Errorf("Role %s has a wildcard rule %+v", r.Name, rule)
+			}
+		}
+	}
+	if r := actor.Rules; slices.ContainsFunc(r, func(p rbacv1.PolicyRule) bool {
+		return slices.Contains(p.Resources, "events") && !slices.Equal(p.Verbs, []string{"create"})
+	}) {
+		t.Errorf("the actor's Role may only create events: %+v", r)
+	}
+}
+
+// documentedRole parses the ```yaml block of docs/operations.md that starts
+// with marker.
+func documentedRole(t *testing.T, doc, marker string) *rbacv1.Role {
+	t.Helper()
+	i := strings.Index(doc, "```yaml\n"+marker)
+	if i < 0 {
+		t.Fatalf("docs/operations.md has no ```yaml block starting with %s", marker)
+	}
+	block := doc[i+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	var role rbacv1.Role
+	if err := yaml.UnmarshalStrict([]byte(block), &role); err != nil {
+		t.Fatalf("the documented Role %s: %v", marker, err)
+	}
+	return &role
+}
+
+// serviceEvents counts the Events on the active Service by reason.
+func serviceEvents(t *testing.T, d *Deployer) map[string]int {
+	t.Helper()
+	evs, err := clustertest.Client(t).CoreV1().Events(d.ns).List(testCtx(t), metav1.ListOptions{FieldSelector: "involvedObject.kind=Service,involvedObject.name=remla"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, e := range evs.Items {
+		out[e.Reason]++
+	}
+	return out
+}
+
+// moves are the records of a history that moved traffic.
+func moves(h []Record) []Record {
+	var out []Record
+	for _, r := range h {
+		if r.Kind() == EventSwitched || r.Kind() == EventRolledBack {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // serviceAccountKubeconfig creates a ServiceAccount and writes a kubeconfig
@@ -602,7 +673,8 @@ func TestInPlace(t *testing.T) {
 		t.Fatalf("in-place deploy: %v", err)
 	}
 	st := mustStatus(t, d)
-	if st.Active != Blue || st.Colors[Blue].Version != "2" || st.Colors[Blue].Rollout != "complete" || len(st.History) != 1 {
+	if st.Active != Blue || st.Colors[Blue].Version != "2" || st.Colors[Blue].Rollout != "complete" || len(moves(st.History)) != 1 ||
+		st.Colors[Blue].Standing.Phase != Baking || st.History[0].Event != EventDeployed {
 		t.Errorf("after an in-place upgrade: %+v", st)
 	}
 	endpointColors(t, d, "blue")

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"sigs.k8s.io/yaml"
 )
@@ -43,12 +46,19 @@ type Config struct {
 	IngressClass string `json:"ingressClass"`
 	// Lease is the name of the coordination Lease taken by long operations.
 	Lease string `json:"lease"`
-	// HistoryLimit bounds the number of switches kept in the state.
+	// HistoryLimit bounds the number of records kept in the history.
 	HistoryLimit int `json:"historyLimit"`
+	// BakeWindow is how long a color must stay active, with no rollback,
+	// to become stable at the version and pod template it runs.
+	BakeWindow metav1.Duration `json:"bakeWindow"`
 	// Values are extra Helm values merged into every color release
 	// (for example resources, modelPath, podLabels).
 	Values map[string]any `json:"values,omitempty"`
 }
+
+// DefaultBakeWindow is how long a color stays active before it becomes
+// stable, unless remla.yaml sets bakeWindow.
+const DefaultBakeWindow = 10 * time.Minute
 
 // Labels names the labels that tell the colors apart.
 type Labels struct {
@@ -78,6 +88,7 @@ func baseConfig() *Config {
 		Replicas:      2,
 		IngressClass:  "nginx",
 		HistoryLimit:  100,
+		BakeWindow:    metav1.Duration{Duration: DefaultBakeWindow},
 	}
 }
 
@@ -149,6 +160,9 @@ func (c *Config) fill() {
 	if c.HistoryLimit == 0 {
 		c.HistoryLimit = d.HistoryLimit
 	}
+	if c.BakeWindow.Duration == 0 {
+		c.BakeWindow = d.BakeWindow
+	}
 }
 
 // Validate reports the first field that cannot work.
@@ -170,6 +184,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HistoryLimit < 1 {
 		bad = append(bad, "historyLimit must be 1 or more")
+	}
+	if c.BakeWindow.Duration < time.Second {
+		bad = append(bad, fmt.Sprintf("bakeWindow %s: must be at least 1s (for example 10m)", c.BakeWindow.Duration))
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("deployer config: %s", strings.Join(bad, "; "))

@@ -2,6 +2,7 @@ package deployer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ type DeployOptions struct {
 	PodLabels map[string]string
 	// Reason is recorded in the history; empty means "deploy <version>".
 	Reason string
+	// Bake is the bake window of the color once it takes traffic; zero
+	// means the config's bakeWindow.
+	Bake time.Duration
 	// Progress, when set, is called at each observation of the rollout.
 	Progress func(Progress)
 }
@@ -54,8 +58,9 @@ func ValidateVersion(v string) error {
 
 // Init installs blue at version, waits until it is ready, then installs the
 // shared release (active Service on blue, Ingress, monitoring objects) and
-// records the first switch. It is the seed's deploy-simple.sh. It refuses a
-// namespace that is already initialized.
+// records blue as active and stable at once: there is nothing to compare it
+// with. It is the seed's deploy-simple.sh. It refuses a namespace that is
+// already initialized.
 func (d *Deployer) Init(ctx context.Context, version string, o DeployOptions) error {
 	if err := ValidateVersion(version); err != nil {
 		return err
@@ -68,8 +73,7 @@ func (d *Deployer) Init(ctx context.Context, version string, o DeployOptions) er
 		return err
 	}
 	defer unlock()
-	svcs := d.client.CoreV1().Services(d.ns)
-	svc, err := svcs.Get(ctx, d.cfg.ActiveService, metav1.GetOptions{})
+	svc, err := d.client.CoreV1().Services(d.ns).Get(ctx, d.cfg.ActiveService, metav1.GetOptions{})
 	switch {
 	case err == nil && svc.Annotations[annoActive] != "":
 		return fmt.Errorf("namespace %s is already initialized (%s is active): use remlactl deploy <color> <version>", d.ns, svc.Annotations[annoActive])
@@ -82,22 +86,25 @@ func (d *Deployer) Init(ctx context.Context, version string, o DeployOptions) er
 	if _, err := d.installOrUpgrade(ctx, d.cfg.SharedRelease, d.sharedValues(Blue), o.timeout()); err != nil {
 		return err
 	}
-	svc, err = svcs.Get(ctx, d.cfg.ActiveService, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("read the active Service the shared release made: %w", err)
-	}
 	reason := o.Reason
 	if reason == "" {
 		reason = "init " + version
 	}
-	next, _ := stored{}.apply(Blue, SwitchOptions{Reason: reason}, now(), d.identity)
-	if err := writeStored(svc, next, d.cfg.Labels.Color, d.cfg.HistoryLimit); err != nil {
-		return err
-	}
-	if _, err := svcs.Update(ctx, svc, metav1.UpdateOptions{}); err != nil {
-		if apierrors.IsConflict(err) {
-			return fmt.Errorf("%w: the active Service changed during init; run remlactl status", ErrConflict)
+	err = d.update(ctx, func(v *view) (stored, []Record, error) {
+		if v.svc == nil || v.deps[Blue] == nil {
+			return stored{}, nil, fmt.Errorf("the shared release made no Service %s, or blue has no Deployment %s", d.cfg.ActiveService, d.cfg.Release(Blue))
 		}
+		dep := v.deps[Blue]
+		ver, tpl := d.versionOf(dep), v.template(Blue)
+		stable := Standing{Phase: Stable, Version: ver, Template: tpl, Since: v.now, Reason: "init: nothing to compare it with", By: d.identity}
+		next := stored{Active: Blue, Standing: map[Color]Standing{Blue: stable}}
+		return next, []Record{
+			{Time: v.now, Event: EventDeployed, Color: Blue, Version: ver, Standing: Unproven, Reason: reason, By: d.identity},
+			{Time: v.now, Event: EventSwitched, Color: Blue, Version: ver, To: Blue, Reason: reason, By: d.identity},
+			{Time: v.now, Event: EventPromoted, Color: Blue, Version: ver, Standing: Stable, Reason: stable.Reason, By: d.identity},
+		}, nil
+	})
+	if err != nil {
 		return fmt.Errorf("record the initial state on Service %s: %w", d.cfg.ActiveService, err)
 	}
 	d.log.Info("initialized", "active", Blue, "version", version, "namespace", d.ns)
@@ -105,10 +112,12 @@ func (d *Deployer) Init(ctx context.Context, version string, o DeployOptions) er
 }
 
 // Deploy installs or upgrades color c at version, waits until the rollout
-// is complete by the test of `kubectl rollout status`, then switches traffic
-// to c unless o.NoSwitch. On a timeout it returns a *RolloutError naming the
-// unready pods, and traffic stays where it was. It refuses the active color
-// unless o.InPlace.
+// is complete by the test of `kubectl rollout status`, records it (a new pod
+// template clears the color's standing), then switches traffic to c unless
+// o.NoSwitch; c then bakes for o.Bake. On a timeout it returns a
+// *RolloutError naming the unready pods, traffic stays where it was, and c
+// is recorded failed at version. It refuses the active color unless
+// o.InPlace (which makes it bake again under its traffic).
 func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o DeployOptions) error {
 	if _, err := ParseColor(string(c)); err != nil {
 		return err
@@ -124,37 +133,100 @@ func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o Deploy
 		return err
 	}
 	defer unlock()
-	svc, err := d.client.CoreV1().Services(d.ns).Get(ctx, d.cfg.ActiveService, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		if !o.NoSwitch {
-			return fmt.Errorf("%w: Service %s/%s does not exist: run remlactl init <version> first, or deploy with --no-switch", ErrNotInitialized, d.ns, d.cfg.ActiveService)
-		}
-	case err != nil:
-		return fmt.Errorf("read active Service %s/%s: %w", d.ns, d.cfg.ActiveService, err)
-	default:
-		st, err := readStored(svc, d.cfg.Labels.Color)
-		if err != nil {
-			return err
-		}
-		if st.Active == c && !o.InPlace {
+	v, err := d.read(ctx)
+	if err != nil {
+		return err
+	}
+	if v.svc == nil && !o.NoSwitch {
+		return fmt.Errorf("%w: Service %s/%s does not exist: run remlactl init <version> first, or deploy with --no-switch", ErrNotInitialized, d.ns, d.cfg.ActiveService)
+	}
+	if v.svc != nil {
+		active := v.st.Active
+		if active == c && !o.InPlace {
 			return fmt.Errorf("%w: %s serves traffic; deploy to %s and switch, or pass --in-place to upgrade %s under live traffic", ErrActiveColor, c, other(c), c)
+		}
+		if active != c && d.standingOf(v, c).Phase == Stable && d.standingOf(v, active).Phase != Stable {
+			d.log.Warn("deploying the only stable color: until "+string(active)+" becomes stable, a rollback has no target",
+				"color", c, "active", active, "activeStanding", d.standingOf(v, active).Phase)
 		}
 	}
 	if err := d.deployColor(ctx, c, version, o); err != nil {
+		d.recordDeployFailed(c, version, err)
 		return err
-	}
-	if o.NoSwitch {
-		return nil
 	}
 	reason := o.Reason
 	if reason == "" {
 		reason = "deploy " + version
 	}
-	if _, err := d.Switch(ctx, c, SwitchOptions{Reason: reason}); err != nil {
-		return fmt.Errorf("%s %s is ready but traffic was not switched: %w", c, version, err)
+	err = d.update(ctx, func(v *view) (stored, []Record, error) {
+		if v.svc == nil {
+			return stored{}, nil, nil // --no-switch before init: no state to record in
+		}
+		dep := v.deps[c]
+		if dep == nil {
+			return stored{}, nil, fmt.Errorf("Deployment %s disappeared after its rollout", d.cfg.Release(c))
+		}
+		next := v.st.clone()
+		recs := d.promotions(v, &next)
+		cur := d.standingOf(v, c)
+		if cur.Phase == Unproven {
+			cur = Standing{Phase: Unproven, Version: d.versionOf(dep), Template: v.template(c), Since: v.now,
+				Reason: "deployed: " + reason, By: d.identity}
+			if v.st.Active == c {
+				cur = d.baking(v, c, d.bake(o.Bake), "upgraded in place under traffic: "+reason, d.identity)
+			}
+			next.Standing[c] = cur
+		}
+		recs = append(recs, Record{Time: v.now, Event: EventDeployed, Color: c, Version: d.versionOf(dep), Standing: cur.Phase, Reason: reason, By: d.identity})
+		if !o.NoSwitch && v.st.Active != c {
+			if err := d.checkReady(v, c); err != nil {
+				return stored{}, nil, fmt.Errorf("%s %s is deployed but traffic was not switched: %w", c, version, err)
+			}
+			recs = append(recs, d.switchTo(v, &next, c, SwitchOptions{Reason: reason, By: d.identity, Bake: o.Bake})...)
+		}
+		return next, recs, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s is ready but recording it (and switching traffic) failed: %w", c, version, err)
 	}
 	return nil
+}
+
+func (d *Deployer) bake(o time.Duration) time.Duration {
+	if o > 0 {
+		return o
+	}
+	return d.cfg.BakeWindow.Duration
+}
+
+// recordDeployFailed records a failed deploy of c at version with its
+// cause: the color is failed at version (unproven when the deploy was only
+// interrupted) if its Deployment now runs version. It has its own deadline:
+// the operation's context may be what ended.
+func (d *Deployer) recordDeployFailed(c Color, version string, cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	phase, reason := Failed, fmt.Sprintf("deploy %s failed: %v", version, cause)
+	if errors.Is(cause, context.Canceled) {
+		phase, reason = Unproven, fmt.Sprintf("deploy %s interrupted before its rollout completed", version)
+	}
+	err := d.update(ctx, func(v *view) (stored, []Record, error) {
+		if v.svc == nil {
+			return stored{}, nil, nil
+		}
+		next := v.st.clone()
+		recs := d.promotions(v, &next)
+		rec := Record{Time: v.now, Event: EventDeployFailed, Color: c, Version: version, Reason: reason, By: d.identity}
+		if dep := v.deps[c]; dep != nil && d.versionOf(dep) == version {
+			s := d.failed(v, c, reason, d.identity)
+			s.Phase = phase
+			next.Standing[c], rec.Standing = s, phase
+		}
+		return next, append(recs, rec), nil
+	})
+	if err != nil {
+		d.log.Warn("could not record the failed deploy", "color", c, "version", version, "err", err)
+	}
 }
 
 // deployColor applies the color's release and waits for its rollout.
@@ -168,8 +240,9 @@ func (d *Deployer) deployColor(ctx context.Context, c Color, version string, o D
 	return d.waitRollout(wctx, c, version, o.Progress)
 }
 
-// Undeploy uninstalls color c's release. It refuses the active color
-// (ErrActiveColor) and says so when c is not deployed.
+// Undeploy uninstalls color c's release and forgets its standing. It
+// refuses the active color (ErrActiveColor) and says so when c is not
+// deployed.
 func (d *Deployer) Undeploy(ctx context.Context, c Color) error {
 	if _, err := ParseColor(string(c)); err != nil {
 		return err
@@ -182,18 +255,12 @@ func (d *Deployer) Undeploy(ctx context.Context, c Color) error {
 		return err
 	}
 	defer unlock()
-	svc, err := d.client.CoreV1().Services(d.ns).Get(ctx, d.cfg.ActiveService, metav1.GetOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("read active Service %s/%s: %w", d.ns, d.cfg.ActiveService, err)
+	v, err := d.read(ctx)
+	if err != nil {
+		return err
 	}
-	if err == nil {
-		st, err := readStored(svc, d.cfg.Labels.Color)
-		if err != nil {
-			return err
-		}
-		if st.Active == c {
-			return fmt.Errorf("%w: %s serves traffic; switch to %s first (remlactl switch %s)", ErrActiveColor, c, other(c), other(c))
-		}
+	if v.svc != nil && v.st.Active == c {
+		return fmt.Errorf("%w: %s serves traffic; switch to %s first (remlactl switch %s)", ErrActiveColor, c, other(c), other(c))
 	}
 	ok, err := d.uninstall(d.cfg.Release(c), time.Minute)
 	if err != nil {
@@ -203,6 +270,22 @@ func (d *Deployer) Undeploy(ctx context.Context, c Color) error {
 		return fmt.Errorf("%s is not deployed (no Helm release %s in %s): nothing to undeploy", c, d.cfg.Release(c), d.ns)
 	}
 	d.log.Info("undeployed", "color", c, "release", d.cfg.Release(c))
+	was := ""
+	if dep := v.deps[c]; dep != nil {
+		was = d.versionOf(dep)
+	}
+	err = d.update(ctx, func(v *view) (stored, []Record, error) {
+		if v.svc == nil {
+			return stored{}, nil, nil
+		}
+		next := v.st.clone()
+		recs := d.promotions(v, &next)
+		delete(next.Standing, c)
+		return next, append(recs, Record{Time: v.now, Event: EventUndeployed, Color: c, Version: was, Reason: "undeploy", By: d.identity}), nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s is undeployed, but recording it failed: %w", c, err)
+	}
 	return nil
 }
 

@@ -39,6 +39,11 @@ type Options struct {
 	// InstallMonitoring; empty means MonitoringRepo (a mirror serves
 	// clusters without internet access).
 	MonitoringRepo string
+	// Client, when set, is the cluster: the kubeconfig is then optional and
+	// only Helm operations need it. Unit tests fake the cluster here.
+	Client kubernetes.Interface
+	// Clock, when set, replaces the wall clock (tests of bake windows).
+	Clock func() time.Time
 }
 
 // Deployer runs blue-green operations on one namespace of one cluster.
@@ -51,6 +56,8 @@ type Deployer struct {
 	log      *slog.Logger
 	identity string
 	host     string
+	hostname string
+	clock    func() time.Time
 	// nsChecked is set once the namespace was seen; the alert actor calls
 	// Status and Switch from concurrent requests.
 	nsChecked atomic.Bool
@@ -79,8 +86,11 @@ func New(opts Options) (*Deployer, error) {
 	}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: opts.Context})
 	rc, err := cc.ClientConfig()
-	if err != nil {
+	switch {
+	case err != nil && opts.Client == nil:
 		return nil, fmt.Errorf("load kubeconfig: %w (pass --kubeconfig or set KUBECONFIG)", err)
+	case err != nil:
+		rc = &rest.Config{}
 	}
 	rc.QPS, rc.Burst = 50, 100
 	ns := opts.Namespace
@@ -92,9 +102,11 @@ func New(opts Options) (*Deployer, error) {
 			ns = "default"
 		}
 	}
-	client, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("build Kubernetes client: %w", err)
+	client := opts.Client
+	if client == nil {
+		if client, err = kubernetes.NewForConfig(rc); err != nil {
+			return nil, fmt.Errorf("build Kubernetes client: %w", err)
+		}
 	}
 	getter := genericclioptions.NewConfigFlags(false)
 	getter.KubeConfig = strPtr(opts.Kubeconfig)
@@ -107,13 +119,19 @@ func New(opts Options) (*Deployer, error) {
 	}
 	id := opts.Identity
 	if id == "" {
-		id = "operator:" + whoami()
+		id = "operator:" + Whoami()
 	}
 	repo := opts.MonitoringRepo
 	if repo == "" {
 		repo = MonitoringRepo
 	}
-	return &Deployer{cfg: cfg, ns: ns, client: client, rest: rc, getter: getter, log: log, identity: id, host: rc.Host, monRepo: repo}, nil
+	hostname, _ := os.Hostname()
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Deployer{cfg: cfg, ns: ns, client: client, rest: rc, getter: getter, log: log, identity: id, host: rc.Host,
+		hostname: hostname, clock: clock, monRepo: repo}, nil
 }
 
 // Namespace is the namespace the Deployer works in.
@@ -152,7 +170,8 @@ func (d *Deployer) checkNamespace(ctx context.Context) error {
 	return nil
 }
 
-func whoami() string {
+// Whoami is "<user>@<host>" of this process, the default identity's tail.
+func Whoami() string {
 	name := "unknown"
 	if u, err := user.Current(); err == nil {
 		name = u.Username
@@ -165,4 +184,10 @@ func whoami() string {
 
 func strPtr(s string) *string { return &s }
 
-func now() time.Time { return time.Now().UTC().Truncate(time.Second) }
+// now is the Deployer's clock in UTC, to the second as the history shows it.
+func (d *Deployer) now() time.Time {
+	if d.clock == nil {
+		return time.Now().UTC().Truncate(time.Second)
+	}
+	return d.clock().UTC().Truncate(time.Second)
+}

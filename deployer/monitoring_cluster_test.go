@@ -124,7 +124,8 @@ func TestMonitoringObjects(t *testing.T) {
 		t.Fatalf("ApplyShared: %v", err)
 	}
 	after := mustStatus(t, d)
-	if sel := activeSelector(t, d); sel != "green" || after.Active != Green || len(after.History) != len(before.History) || after.LastGood != Blue {
+	if sel := activeSelector(t, d); sel != "green" || after.Active != Green || len(after.History) != len(before.History) ||
+		after.Colors[Blue].Standing.Phase != Stable || after.Colors[Green].Standing != before.Colors[Green].Standing {
 		t.Errorf("ApplyShared changed traffic or state: selector %s, %+v", sel, after)
 	}
 }

@@ -9,44 +9,45 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Status reads the state from the cluster: the active color and history from
-// the active Service, what each color runs from its Deployment. Before init
-// it returns a State with no active color and no error.
+// Status reads the state from the cluster: the active color, standings and
+// history from the active Service, what each color runs from its Deployment,
+// and what a rollback would do now. A baking color whose window has passed
+// reads as stable here even before a writer persists it. Before init it
+// returns a State with no active color and no error.
 func (d *Deployer) Status(ctx context.Context) (*State, error) {
-	if err := d.checkNamespace(ctx); err != nil {
-		return nil, err
-	}
-	st := &State{Colors: map[Color]ColorStatus{}}
-	svc, err := d.client.CoreV1().Services(d.ns).Get(ctx, d.cfg.ActiveService, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		return nil, fmt.Errorf("read active Service %s/%s: %w", d.ns, d.cfg.ActiveService, err)
-	default:
-		s, err := readStored(svc, d.cfg.Labels.Color)
-		if err != nil {
-			return nil, err
-		}
-		st.Active, st.LastGood, st.History = s.Active, s.LastGood, s.History
-	}
-	deps, err := d.deployments(ctx)
+	v, err := d.read(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return d.state(v), nil
+}
+
+// state turns a view into the State every client reads.
+func (d *Deployer) state(v *view) *State {
+	st := &State{Namespace: d.ns, Active: v.st.Active, History: v.st.History, Colors: map[Color]ColorStatus{}}
 	for _, c := range Colors {
 		cs := ColorStatus{}
-		if dep, ok := deps[c]; ok {
+		if dep, ok := v.deps[c]; ok {
 			cs = d.colorStatus(dep)
+			cs.Template = v.template(c)
 		}
-		for _, r := range st.History {
-			if r.To == c {
+		cs.Standing = d.standingOf(v, c)
+		for _, r := range v.st.History {
+			if r.To == c && (r.Kind() == EventSwitched || r.Kind() == EventRolledBack) {
 				cs.ActiveSince, cs.ActiveReason = r.Time, r.Reason
 				break
 			}
 		}
 		st.Colors[c] = cs
 	}
-	return st, nil
+	if v.svc != nil {
+		to, t := d.rollbackTarget(v, "")
+		st.Rollback = RollbackPlan{To: to, Version: t.Version}
+		if t.err != nil {
+			st.Rollback = RollbackPlan{Refused: t.err.Error()}
+		}
+	}
+	return st
 }
 
 // deployments returns each color's Deployment, read by its release name: two
@@ -71,7 +72,7 @@ func (d *Deployer) deployments(ctx context.Context) (map[Color]*appsv1.Deploymen
 func (d *Deployer) colorStatus(dep *appsv1.Deployment) ColorStatus {
 	cs := ColorStatus{
 		Deployed: true,
-		Version:  dep.Spec.Template.Labels[d.cfg.Labels.Version],
+		Version:  d.versionOf(dep),
 		Ready:    dep.Status.ReadyReplicas,
 		Updated:  dep.Status.UpdatedReplicas,
 		Desired:  1,

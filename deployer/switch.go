@@ -3,71 +3,92 @@ package deployer
 import (
 	"context"
 	"fmt"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"time"
 )
 
-// Switch moves the active Service to color `to` in one update carrying the
-// resourceVersion it read, so of two concurrent switches exactly one wins and
-// the other gets ErrConflict. It refuses a color that is absent or has no
-// ready replica (ErrNotReady) unless o.Force, refuses an incident already in
-// the history (ErrIncidentSeen, nothing changes), and records the switch.
+// Switch moves the active Service to color `to` for a deliberate move (the
+// operator's `remlactl switch`); a rollback after an incident is Rollback.
+// It is one update carrying the resourceVersion it read, so of two
+// concurrent switches exactly one wins and the other gets ErrConflict. It
+// refuses a color that is absent or has no ready replica (ErrNotReady)
+// unless o.Force. The standings move with it:
+//   - the color left is marked failed if it was still baking;
+//   - the target keeps a stable mark at what it runs, else it bakes for
+//     o.Bake (default: the config's bakeWindow).
+//
 // Switching to the active color is a no-op returning (nil, nil).
-func (d *Deployer) Switch(ctx context.Context, to Color, o SwitchOptions) (*SwitchRecord, error) {
+func (d *Deployer) Switch(ctx context.Context, to Color, o SwitchOptions) (*Record, error) {
 	if _, err := ParseColor(string(to)); err != nil {
 		return nil, err
 	}
-	if err := d.checkNamespace(ctx); err != nil {
-		return nil, err
-	}
-	svcs := d.client.CoreV1().Services(d.ns)
-	svc, err := svcs.Get(ctx, d.cfg.ActiveService, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("%w: Service %s/%s does not exist: run remlactl init first", ErrNotInitialized, d.ns, d.cfg.ActiveService)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read active Service %s/%s: %w", d.ns, d.cfg.ActiveService, err)
-	}
-	st, err := readStored(svc, d.cfg.Labels.Color)
+	v, err := d.read(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if st.seen(o.Incident) {
-		return nil, fmt.Errorf("%w: incident %s already caused a switch", ErrIncidentSeen, o.Incident)
+	if err := d.initialized(v); err != nil {
+		return nil, err
 	}
-	if st.Active == to {
+	if v.st.Active == to {
 		return nil, nil
 	}
 	if !o.Force {
-		if err := d.checkReady(ctx, to); err != nil {
+		if err := d.checkReady(v, to); err != nil {
 			return nil, err
 		}
 	}
-	next, rec := st.apply(to, o, now(), d.identity)
-	if err := writeStored(svc, next, d.cfg.Labels.Color, d.cfg.HistoryLimit); err != nil {
+	if o.By == "" {
+		o.By = d.identity
+	}
+	next := v.st.clone()
+	recs := d.promotions(v, &next)
+	recs = append(recs, d.switchTo(v, &next, to, o)...)
+	if err := d.commit(ctx, v, next, recs); err != nil {
 		return nil, err
 	}
-	// svc still carries the resourceVersion read above: the API server
-	// rejects the update if anyone changed the Service since.
-	if _, err := svcs.Update(ctx, svc, metav1.UpdateOptions{}); err != nil {
-		if apierrors.IsConflict(err) {
-			return nil, fmt.Errorf("%w: the active Service changed while switching to %s; run remlactl status and retry", ErrConflict, to)
+	for _, r := range recs {
+		if r.Kind() == EventSwitched {
+			return &r, nil
 		}
-		return nil, fmt.Errorf("update active Service %s/%s: %w", d.ns, d.cfg.ActiveService, err)
 	}
-	d.log.Info("traffic switched", "from", rec.From, "to", rec.To, "reason", rec.Reason, "by", rec.By)
-	return &rec, nil
+	return nil, nil
+}
+
+// switchTo moves next's traffic to `to` and returns the records: a color
+// left while baking is marked failed; the target keeps its stable mark or
+// starts baking. It is shared by Switch, Deploy and Init.
+func (d *Deployer) switchTo(v *view, next *stored, to Color, o SwitchOptions) []Record {
+	var recs []Record
+	from := v.st.Active
+	if from != "" && from != to {
+		if left := d.standingOf(v, from); left.Phase == Baking {
+			next.Standing[from] = d.failed(v, from, "switched away during its bake window: "+o.Reason, o.By)
+			recs = append(recs, d.markedFailed(v, from, next.Standing[from]))
+		}
+	}
+	next.Active = to
+	rec := Record{Time: v.now, Event: EventSwitched, Color: to, From: from, To: to, Reason: o.Reason, By: o.By}
+	if dep := v.deps[to]; dep != nil {
+		rec.Version = d.versionOf(dep)
+		// Read with the new active color: a stable target stays stable.
+		cur := d.standingOf(&view{st: *next, deps: v.deps, now: v.now, tpl: v.tpl}, to)
+		if cur.Phase != Stable {
+			bake := o.Bake
+			if bake <= 0 {
+				bake = d.cfg.BakeWindow.Duration
+			}
+			cur = d.baking(v, to, bake, fmt.Sprintf("active since %s (%s); stable after %s without a rollback", v.now.Format(time.RFC3339), o.Reason, bake), o.By)
+		}
+		next.Standing[to] = cur
+		rec.Standing = cur.Phase
+	}
+	return append(recs, rec)
 }
 
 // checkReady refuses a color with no Deployment or no ready replica.
-func (d *Deployer) checkReady(ctx context.Context, c Color) error {
-	dep, err := d.client.AppsV1().Deployments(d.ns).Get(ctx, d.cfg.Release(c), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+func (d *Deployer) checkReady(v *view, c Color) error {
+	dep := v.deps[c]
+	if dep == nil {
 		return fmt.Errorf("%w: %s is not deployed: run remlactl deploy %s <version> first (or --force)", ErrNotReady, c, c)
-	}
-	if err != nil {
-		return fmt.Errorf("read Deployment %s/%s: %w", d.ns, d.cfg.Release(c), err)
 	}
 	if dep.Status.ReadyReplicas == 0 {
 		return fmt.Errorf("%w: %s has no ready replica (0/%d): check remlactl status (or --force)", ErrNotReady, c, replicas(dep.Spec.Replicas))

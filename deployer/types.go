@@ -31,16 +31,25 @@ func ParseColor(s string) (Color, error) {
 // State is what the cluster records about the blue-green pair: it is read by
 // the operator's CLI and by the alert actor alike, so both see one truth.
 type State struct {
+	// Namespace is where the pair runs.
+	Namespace string `json:"namespace"`
 	// Active is the color the active Service selects; empty before init.
 	Active Color `json:"active"`
-	// LastGood is the color traffic returns to on a rollback. After an
-	// operator moves traffic from A to B it is A; after a rollback to A it
-	// stays A, so a repeated alert changes nothing.
-	LastGood Color `json:"lastGood"`
-	// Colors holds what each color runs.
+	// Colors holds what each color runs and its standing.
 	Colors map[Color]ColorStatus `json:"colors"`
-	// History holds every switch, newest first.
-	History []SwitchRecord `json:"history"`
+	// Rollback is what `remlactl rollback` (and the alert actor) would do now.
+	Rollback RollbackPlan `json:"rollback"`
+	// History holds every switch and change of standing, newest first.
+	History []Record `json:"history"`
+}
+
+// RollbackPlan is the answer of the rollback decision on the current state:
+// the color traffic would return to, or why it would be refused.
+type RollbackPlan struct {
+	To      Color  `json:"to,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Refused says why there is no target ("" when To is set).
+	Refused string `json:"refused,omitempty"`
 }
 
 // ColorStatus is one color's release as seen in the cluster.
@@ -56,33 +65,36 @@ type ColorStatus struct {
 	// Rollout is "complete", or what the rollout still waits for, by the
 	// test of kubectl rollout status ("1 old replicas are pending termination").
 	Rollout string `json:"rollout,omitempty"`
+	// Template identifies the pod template the Deployment runs.
+	Template string `json:"template,omitempty"`
+	// Standing is what the color has proven at that version and template.
+	Standing Standing `json:"standing"`
 	// ActiveSince and ActiveReason tell when and why it last became active.
-	ActiveSince  time.Time `json:"activeSince,omitempty"`
+	ActiveSince  time.Time `json:"activeSince,omitzero"`
 	ActiveReason string    `json:"activeReason,omitempty"`
 }
 
-// SwitchRecord is one move of traffic.
-type SwitchRecord struct {
-	Time   time.Time `json:"time"`
-	From   Color     `json:"from"`
-	To     Color     `json:"to"`
-	Reason string    `json:"reason"`
-	// By is who moved traffic: "operator:<name>" or "alert:<alertname>".
-	By string `json:"by"`
-	// Incident identifies the alert that caused a rollback (fingerprint and
-	// startsAt); one incident causes at most one switch.
-	Incident string `json:"incident,omitempty"`
-	Rollback bool   `json:"rollback,omitempty"`
+// Stable returns the colors that are stable now, in Colors order.
+func (s *State) Stable() []Color {
+	var out []Color
+	for _, c := range Colors {
+		if s.Colors[c].Standing.Phase == Stable {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // SwitchOptions say how and why to move traffic.
 type SwitchOptions struct {
 	// Force switches even to a color with no ready replica.
-	Force    bool
-	Reason   string
-	By       string
-	Incident string
-	Rollback bool
+	Force  bool
+	Reason string
+	// By names who switches; empty means the Deployer's identity.
+	By string
+	// Bake is the bake window of a target that is not stable; zero means
+	// the config's bakeWindow.
+	Bake time.Duration
 }
 
 // Errors a caller can branch on.
@@ -91,8 +103,11 @@ var (
 	ErrNotReady = errors.New("target color is not ready")
 	// ErrConflict: another switch changed the state first.
 	ErrConflict = errors.New("state changed concurrently")
-	// ErrIncidentSeen: this incident already caused a switch.
+	// ErrIncidentSeen: this incident already caused a rollback.
 	ErrIncidentSeen = errors.New("incident already handled")
+	// ErrNoStable: a rollback found no stable color to return to, or the
+	// stable color no longer runs the version it proved itself at.
+	ErrNoStable = errors.New("no stable color to roll back to")
 	// ErrActiveColor: the operation would remove the color serving traffic.
 	ErrActiveColor = errors.New("color is active")
 	// ErrTimeout: a rollout did not become ready before its deadline.
