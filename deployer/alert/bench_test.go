@@ -7,17 +7,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-
-	"github.com/remla/tagger/deployer"
 )
 
-// BenchmarkWebhookRollback measures the actor's own work for a notification
-// that causes a rollback (token check, parse, decide), with the cluster
-// replaced by the in-memory fake; the e2e log gives the time with the real
-// API server.
+// BenchmarkWebhookRollback measures the actor's handling of a notification
+// that causes a rollback (token check, parse, scope, the deployer's
+// decision and its write) with the cluster faked in memory (client-go's
+// fake clientset): the actor's and the decision's own cost. Each iteration
+// is a new incident on a fresh fake cluster (not timed).
+// BenchmarkRealRollback (cluster_test.go) is the same with the API server.
 func BenchmarkWebhookRollback(b *testing.B) {
-	f := greenBad()
-	s := NewServer(f, Options{Token: testToken, Logger: quietLogger()})
 	var m Message
 	raw, err := readFixture("firing.json")
 	if err != nil {
@@ -26,14 +24,15 @@ func BenchmarkWebhookRollback(b *testing.B) {
 	json.Unmarshal(raw, &m)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		f := greenBad(b, "remla")
+		s := newTestServer(b, Options{Token: testToken}, f)
 		m.Alerts[0].Fingerprint = fmt.Sprintf("%016x", i)
 		body, _ := json.Marshal(m)
-		f.mu.Lock()
-		f.st.Active, f.st.LastGood, f.st.History = deployer.Green, deployer.Blue, nil
-		f.mu.Unlock()
 		req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+testToken)
 		rr := httptest.NewRecorder()
+		b.StartTimer()
 		s.ServeHTTP(rr, req)
 		if rr.Code != 200 {
 			b.Fatalf("%d %s", rr.Code, rr.Body)
@@ -44,8 +43,7 @@ func BenchmarkWebhookRollback(b *testing.B) {
 // BenchmarkWebhookRepeat measures a repeat of a handled incident (the
 // in-memory seen-set answers without reading the cluster).
 func BenchmarkWebhookRepeat(b *testing.B) {
-	f := greenBad()
-	s := NewServer(f, Options{Token: testToken, Logger: quietLogger()})
+	s := newTestServer(b, Options{Token: testToken}, greenBad(b, "remla"))
 	body, err := readFixture("firing.json")
 	if err != nil {
 		b.Fatal(err)

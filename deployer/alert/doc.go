@@ -1,23 +1,29 @@
 // Package alert is the alert actor: an HTTP server that receives
-// Alertmanager's webhook notifications and rolls traffic back to the last
-// known good color when an alert labelled rollback="true" fires for the
-// active color.
+// Alertmanager's webhook notifications and, when an alert labelled
+// rollback="true" fires for the active color of a release it guards, asks
+// the deployer to roll traffic back to the stable color.
 //
 // How the parts fit:
-//   - webhook.go: Alertmanager's webhook payload (version 4), its checks, and
-//     the incident key (fingerprint + startsAt) that makes one incident cause
-//     at most one rollback.
-//   - server.go: the HTTP handler: bearer token, body limit, the decision,
-//     and the switch through the small Deployer interface (the real one is
-//     *deployer.Deployer; unit tests use a fake for single branches).
-//   - metrics.go: the actor's own /metrics: webhooks and rollbacks by result,
-//     the last rollback time, handling time, and the active color as the
-//     cluster records it (for the dashboard).
+//   - webhook.go: Alertmanager's webhook payload (version 4), the checks
+//     that skip a malformed alert without dropping the valid ones beside
+//     it, the caps on what an alert may bring into the history, and the
+//     incident key (fingerprint + startsAt).
+//   - server.go: the HTTP handler: bearer token, body limit, scoping (the
+//     alert's namespace and app labels name a guarded release; unscoped
+//     alerts only with Options.AcceptUnscoped), the in-memory seen-set, and
+//     the answer (5xx when Alertmanager should retry).
+//   - reconcile.go: the periodic pass that records colors whose bake window
+//     passed as stable (deployer.Deployer.Reconcile).
+//   - metrics.go: the actor's own /metrics, and each namespace's active
+//     color and standings as the cluster records them (for the dashboard).
 //   - listen.go: serving with optional TLS and graceful shutdown.
 //
-// The decision is deliberately narrow: the target is always the deployer's
-// LastGood color, never "the other one", so Alertmanager's repeats, duplicate
-// deliveries and resolved notifications cannot flip traffic back to the bad
-// release. The incident key is stored with the switch in the cluster's
-// history, so the guarantee survives a restart of the actor.
+// The decision is not here: deployer.Deployer.Rollback reads the state
+// once, picks the stable color (never simply "the other one"), checks its
+// version, pod template and readiness, and makes one guarded update. The
+// incident is stored with the rollback in the cluster's history, so
+// Alertmanager's repeats, duplicate deliveries and resolved notifications
+// change nothing, also after a restart of the actor. The tests fake the
+// cluster (client-go's fake clientset) under the real deployer, and run
+// against the real API server in cluster_test.go.
 package alert

@@ -38,7 +38,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 		scheme = "https"
 	}
 	s.log.Info("alert actor listening", "url", fmt.Sprintf("%s://%s%s", scheme, ln.Addr(), s.opts.Path),
-		"dryRun", s.opts.DryRun, "auth", s.opts.Token != "")
+		"dryRun", s.opts.DryRun, "auth", s.opts.Token != "", "namespaces", s.order, "acceptUnscoped", s.opts.AcceptUnscoped)
+	rctx, stopReconcile := context.WithCancel(ctx)
+	reconciled := make(chan struct{})
+	go func() { defer close(reconciled); s.reconcile(rctx) }()
+	defer func() { stopReconcile(); <-reconciled }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving the alert actor on %s: %w", ln.Addr(), err)

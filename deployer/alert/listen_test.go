@@ -16,8 +16,8 @@ import (
 // through it, and stops cleanly when the context ends.
 func TestServeTLSAndShutdown(t *testing.T) {
 	certFile, keyFile, pool := testenv.SelfSignedCert(t, t.TempDir())
-	f := greenBad()
-	s := newTestServer(f, Options{Token: testToken})
+	f := greenBad(t, "remla")
+	s := newTestServer(t, Options{Token: testToken, ReconcileInterval: 10 * time.Millisecond}, f)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -34,8 +34,8 @@ func TestServeTLSAndShutdown(t *testing.T) {
 		t.Fatalf("webhook over TLS: %v", err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || f.active() != "blue" {
-		t.Fatalf("webhook over TLS: %d, active %s", resp.StatusCode, f.active())
+	if resp.StatusCode != 200 || f.selector() != "blue" {
+		t.Fatalf("webhook over TLS: %d, active %s", resp.StatusCode, f.selector())
 	}
 	// Plain HTTP to the TLS port is refused.
 	if resp, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
@@ -56,7 +56,7 @@ func TestServeTLSAndShutdown(t *testing.T) {
 }
 
 func TestServeNeedsCertAndKeyTogether(t *testing.T) {
-	s := newTestServer(greenBad(), Options{})
+	s := newTestServer(t, Options{}, greenBad(t, "remla"))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -24,9 +24,11 @@ type metrics struct {
 	rollbacks    *prometheus.CounterVec
 	lastRollback prometheus.Gauge
 	duration     prometheus.Histogram
+	ignoredAl    *prometheus.CounterVec
+	promotions   prometheus.Counter
 }
 
-func newMetrics(d Deployer) *metrics {
+func newMetrics(targets []*deployer.Deployer) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -35,8 +37,16 @@ func newMetrics(d Deployer) *metrics {
 		}, []string{"result"}),
 		rollbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "remla_alert_actor_rollbacks_total",
-			Help: "Rollbacks attempted, by result (switched, not_ready, failed, dry_run).",
+			Help: "Rollbacks asked of the deployer, by result (switched, not_ready, refused, failed, dry_run).",
 		}, []string{"result"}),
+		ignoredAl: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remla_alert_actor_alerts_ignored_total",
+			Help: "Alerts not acted on, by reason: malformed (skipped), unscoped (no namespace or app label), out_of_scope (another namespace or app).",
+		}, []string{"reason"}),
+		promotions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "remla_alert_actor_promotions_total",
+			Help: "Colors this actor recorded as stable when their bake window passed.",
+		}),
 		lastRollback: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "remla_alert_actor_last_rollback_timestamp_seconds",
 			Help: "Unix time of the last rollback this actor made; 0 before the first.",
@@ -48,14 +58,17 @@ func newMetrics(d Deployer) *metrics {
 		}),
 	}
 	// Every result exists from start, so rates and dashboards see zeros.
-	for _, r := range []Result{ResultSwitched, ResultDryRun, ResultNoop, ResultDuplicate, ResultNotReady, ResultError,
+	for _, r := range []Result{ResultSwitched, ResultDryRun, ResultRefused, ResultNoop, ResultDuplicate, ResultNotReady, ResultError,
 		ResultUnauthorized, ResultMalformed, ResultTooLarge, ResultBadMethod} {
 		m.webhooks.WithLabelValues(string(r))
 	}
-	for _, r := range []Result{ResultSwitched, ResultNotReady, "failed", ResultDryRun} {
+	for _, r := range []Result{ResultSwitched, ResultNotReady, ResultRefused, "failed", ResultDryRun} {
 		m.rollbacks.WithLabelValues(string(r))
 	}
-	m.reg.MustRegister(m.webhooks, m.rollbacks, m.lastRollback, m.duration, stateCollector{d},
+	for _, r := range []string{"malformed", "unscoped", "out_of_scope"} {
+		m.ignoredAl.WithLabelValues(r)
+	}
+	m.reg.MustRegister(m.webhooks, m.rollbacks, m.lastRollback, m.duration, m.ignoredAl, m.promotions, stateCollector{targets},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -71,46 +84,51 @@ func (m *metrics) observe(r Result, d time.Duration) {
 
 func (m *metrics) rollback(r Result) { m.rollbacks.WithLabelValues(string(r)).Inc() }
 
+func (m *metrics) ignored(reason string) { m.ignoredAl.WithLabelValues(reason).Inc() }
+
 func (m *metrics) rolledBackAt(t time.Time) {
 	m.lastRollback.Set(float64(t.UnixNano()) / 1e9)
 }
 
-// stateCollector reads the deployer's state at scrape time, so the
-// dashboard shows the active color as the cluster records it, whoever
-// switched (an operator or this actor).
-type stateCollector struct{ d Deployer }
+// stateCollector reads each guarded namespace's state at scrape time, so
+// the dashboard shows the active color and the standings as the cluster
+// records them, whoever changed them (an operator or this actor).
+type stateCollector struct{ targets []*deployer.Deployer }
 
 var (
 	activeDesc = prometheus.NewDesc("remla_active_color",
-		"1 for the color the active Service selects, 0 for the other.", []string{"color"}, nil)
-	lastGoodDesc = prometheus.NewDesc("remla_last_good_color",
-		"1 for the color a rollback would return to, 0 for the other.", []string{"color"}, nil)
+		"1 for the color the active Service selects, 0 for the other.", []string{"namespace", "color"}, nil)
+	standingDesc = prometheus.NewDesc("remla_color_standing",
+		"1 for each color's current standing (stable, baking, failed, unproven), 0 for the others.", []string{"namespace", "color", "standing"}, nil)
 	stateUpDesc = prometheus.NewDesc("remla_alert_actor_state_up",
-		"1 when the actor could read the deployer's state from the cluster at this scrape.", nil, nil)
+		"1 when the actor could read the namespace's deployer state from the cluster at this scrape.", []string{"namespace"}, nil)
 )
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- activeDesc
-	ch <- lastGoodDesc
+	ch <- standingDesc
 	ch <- stateUpDesc
 }
 
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
 	defer cancel()
-	st, err := c.d.Status(ctx)
-	if err != nil {
-		ch <- prometheus.MustNewConstMetric(stateUpDesc, prometheus.GaugeValue, 0)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(stateUpDesc, prometheus.GaugeValue, 1)
-	if st.Active == "" {
-		return
-	}
-	for _, col := range deployer.Colors {
-		ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, bool01(st.Active == col), string(col))
-		if st.LastGood != "" {
-			ch <- prometheus.MustNewConstMetric(lastGoodDesc, prometheus.GaugeValue, bool01(st.LastGood == col), string(col))
+	for _, d := range c.targets {
+		ns := d.Namespace()
+		st, err := d.Status(ctx)
+		if err != nil {
+			ch <- prometheus.MustNewConstMetric(stateUpDesc, prometheus.GaugeValue, 0, ns)
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(stateUpDesc, prometheus.GaugeValue, 1, ns)
+		if st.Active == "" {
+			continue
+		}
+		for _, col := range deployer.Colors {
+			ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, bool01(st.Active == col), ns, string(col))
+			for _, p := range []deployer.Phase{deployer.Stable, deployer.Baking, deployer.Failed, deployer.Unproven} {
+				ch <- prometheus.MustNewConstMetric(standingDesc, prometheus.GaugeValue, bool01(st.Colors[col].Standing.Phase == p), ns, string(col), string(p))
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,44 +18,48 @@ import (
 	"github.com/remla/tagger/deployer"
 )
 
-// Deployer is what the actor needs from the blue-green deployer: the state
-// and one atomic switch. *deployer.Deployer implements it.
-type Deployer interface {
-	Status(ctx context.Context) (*deployer.State, error)
-	Switch(ctx context.Context, to deployer.Color, o deployer.SwitchOptions) (*deployer.SwitchRecord, error)
-}
-
 // Defaults for Options.
 const (
-	DefaultPath         = "/webhook"
-	DefaultMaxBodyBytes = 1 << 20
-	DefaultTimeout      = 10 * time.Second
+	DefaultPath              = "/webhook"
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultTimeout           = 10 * time.Second
+	DefaultReconcileInterval = 15 * time.Second
 	// seenLimit bounds the in-memory set of handled incidents; the cluster's
 	// history stays the authority for older ones.
 	seenLimit = 1024
-	// conflictRetries: how often a switch that lost a race is re-decided.
-	conflictRetries = 3
 )
 
 // Options configure a Server. The zero value is valid: no token, no dry
-// run, DefaultPath, DefaultMaxBodyBytes, DefaultTimeout, slog.Default().
+// run, scoped alerts only, DefaultPath, DefaultMaxBodyBytes,
+// DefaultTimeout, DefaultReconcileInterval, slog.Default().
 type Options struct {
 	// Token, when set, must arrive as "Authorization: Bearer <Token>".
 	Token string
-	// DryRun logs what the actor would do and never switches.
+	// DryRun logs what the actor would do and never writes.
 	DryRun bool
+	// AcceptUnscoped acts on alerts without namespace or app labels (the
+	// seed's bare rollback="true" rules), for the one namespace guarded or
+	// the one their namespace label names.
+	AcceptUnscoped bool
 	// Path is where the webhook is served.
 	Path string
 	// MaxBodyBytes refuses larger bodies with 413.
 	MaxBodyBytes int64
 	// Timeout bounds the cluster calls of one notification.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// ReconcileInterval is how often Serve persists the promotions of
+	// colors whose bake window passed (Deployer.Reconcile).
+	ReconcileInterval time.Duration
+	Logger            *slog.Logger
 }
 
-// Server handles Alertmanager's notifications. Create it with NewServer.
+// Server handles Alertmanager's notifications for the releases it guards:
+// one Deployer per namespace, all of the same application. The decision
+// is the deployer's (Deployer.Rollback); the Server authenticates, parses,
+// scopes, de-duplicates and reports. Create it with NewServer.
 type Server struct {
-	d       Deployer
+	targets map[string]*deployer.Deployer // by namespace
+	order   []string
 	opts    Options
 	log     *slog.Logger
 	token   [sha256.Size]byte
@@ -62,14 +67,18 @@ type Server struct {
 	mux     *http.ServeMux
 
 	// mu serialises decisions: two deliveries of one incident racing each
-	// other must not both switch.
+	// other must not both reach the cluster.
 	mu       sync.Mutex
 	seen     map[string]struct{}
 	seenFIFO []string
 }
 
-// NewServer returns an actor that switches through d.
-func NewServer(d Deployer, o Options) *Server {
+// NewServer returns an actor guarding the releases of targets, one per
+// namespace.
+func NewServer(targets []*deployer.Deployer, o Options) (*Server, error) {
+	if len(targets) == 0 {
+		return nil, errors.New("the alert actor needs at least one namespace to guard")
+	}
 	if o.Path == "" {
 		o.Path = DefaultPath
 	}
@@ -79,12 +88,26 @@ func NewServer(d Deployer, o Options) *Server {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.ReconcileInterval <= 0 {
+		o.ReconcileInterval = DefaultReconcileInterval
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{d: d, opts: o, log: o.Logger, seen: map[string]struct{}{}}
+	s := &Server{targets: map[string]*deployer.Deployer{}, opts: o, log: o.Logger, seen: map[string]struct{}{}}
+	app := targets[0].Config().App
+	for _, d := range targets {
+		if _, dup := s.targets[d.Namespace()]; dup {
+			return nil, fmt.Errorf("namespace %s is given twice", d.Namespace())
+		}
+		if d.Config().App != app {
+			return nil, fmt.Errorf("every guarded namespace must run one application: %s and %s", app, d.Config().App)
+		}
+		s.targets[d.Namespace()] = d
+		s.order = append(s.order, d.Namespace())
+	}
 	s.token = sha256.Sum256([]byte(o.Token))
-	s.metrics = newMetrics(d)
+	s.metrics = newMetrics(targets)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(o.Path, s.webhook)
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -92,26 +115,27 @@ func NewServer(d Deployer, o Options) *Server {
 		io.WriteString(w, "ok\n")
 	})
 	s.mux.Handle("/metrics", s.metrics.handler())
-	return s
+	return s, nil
 }
 
 // ServeHTTP serves the webhook, /healthz and /metrics.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Result says what the actor did with a notification; it is the "result"
-// label of remla_alert_actor_webhooks_total and the answer's JSON.
+// Result says what the actor did with a notification or one alert; it is
+// the "result" label of remla_alert_actor_webhooks_total and in the answer.
 type Result string
 
 // Results of a notification.
 const (
-	ResultSwitched     Result = "switched"     // traffic moved to the last good color
-	ResultDryRun       Result = "dry_run"      // would have switched
-	ResultNoop         Result = "noop"         // nothing to do (resolved, other color, already good)
+	ResultSwitched     Result = "switched"     // traffic moved to the stable color
+	ResultDryRun       Result = "dry_run"      // would have moved
+	ResultRefused      Result = "refused"      // no stable color to return to: recorded, 200
+	ResultNoop         Result = "noop"         // nothing to do (resolved, color without traffic, out of scope)
 	ResultDuplicate    Result = "duplicate"    // this incident was handled before
-	ResultNotReady     Result = "not_ready"    // the target has no ready replica: 503, retried
+	ResultNotReady     Result = "not_ready"    // the stable color has no ready replica: 503, retried
 	ResultError        Result = "error"        // the cluster could not be read or written: 5xx, retried
 	ResultUnauthorized Result = "unauthorized" // no or wrong bearer token: 401
-	ResultMalformed    Result = "malformed"    // not a version 4 webhook payload: 400
+	ResultMalformed    Result = "malformed"    // not a version 4 webhook payload, or no valid alert in it: 400
 	ResultTooLarge     Result = "too_large"    // body over the limit: 413
 	ResultBadMethod    Result = "bad_method"   // not POST: 405
 )
@@ -120,9 +144,25 @@ const (
 type Answer struct {
 	Result  Result `json:"result"`
 	Message string `json:"message"`
-	// From and To are set when traffic moved (or would have, in a dry run).
-	From deployer.Color `json:"from,omitempty"`
-	To   deployer.Color `json:"to,omitempty"`
+	// Namespace, From and To are set when traffic moved (or would have).
+	Namespace string         `json:"namespace,omitempty"`
+	From      deployer.Color `json:"from,omitempty"`
+	To        deployer.Color `json:"to,omitempty"`
+	// Alerts says what became of each rollback alert.
+	Alerts []AlertAnswer `json:"alerts,omitempty"`
+	// Skipped are the malformed alerts left out.
+	Skipped []Skipped `json:"skipped,omitempty"`
+}
+
+// AlertAnswer is what the actor did with one firing rollback alert.
+type AlertAnswer struct {
+	Alertname string `json:"alertname"`
+	Namespace string `json:"namespace,omitempty"`
+	Incident  string `json:"incident"`
+	Result    Result `json:"result"`
+	Message   string `json:"message"`
+	code      int
+	from, to  deployer.Color
 }
 
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
@@ -192,130 +232,165 @@ func (s *Server) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare(got[:], s.token[:]) == 1
 }
 
-// Handle decides on a parsed notification and, when an alert that wants a
-// rollback fires for the active color, moves traffic to the last good color.
-// It returns the HTTP status to answer: 5xx asks Alertmanager to retry.
+// Handle acts on a parsed notification: each firing rollback alert in
+// scope goes to the deployer's rollback decision of its namespace, once per
+// incident. It returns the HTTP status to answer: 5xx (a stable color not
+// ready yet, a cluster error) asks Alertmanager to retry the notification,
+// which is safe because every incident is handled at most once.
 func (s *Server) Handle(ctx context.Context, msg *Message) (int, Answer) {
-	var fresh []Alert
-	dup := 0
+	for _, sk := range msg.Malformed {
+		s.metrics.ignored("malformed")
+		s.log.Warn("skipping a malformed alert", "index", sk.Index, "alertname", sk.Alertname, "reason", sk.Reason, "groupKey", msg.GroupKey)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var out []AlertAnswer
 	for _, a := range msg.Alerts {
 		if !a.wantsRollback() {
 			continue
 		}
-		if _, ok := s.seen[a.Incident()]; ok {
-			dup++
-			continue
-		}
-		fresh = append(fresh, a)
+		out = append(out, s.handleAlert(ctx, a, msg.GroupKey))
 	}
-	if len(fresh) == 0 {
-		if dup > 0 {
-			return http.StatusOK, Answer{Result: ResultDuplicate, Message: "every firing rollback alert was handled before"}
-		}
-		return http.StatusOK, Answer{Result: ResultNoop, Message: `no firing alert labelled rollback="true"`}
-	}
-	st, err := s.d.Status(ctx)
-	if err != nil {
-		return http.StatusServiceUnavailable, Answer{Result: ResultError, Message: "reading the deployer state: " + err.Error()}
-	}
-	best := Answer{Result: ResultNoop}
-	var notes []string
-	for _, a := range fresh {
-		code, ans, conflict := s.decide(ctx, st, a, msg.GroupKey)
-		for attempt := 1; conflict && attempt < conflictRetries; attempt++ {
-			// Someone else switched between our read and our write: decide
-			// again on the new state.
-			if st, err = s.d.Status(ctx); err != nil {
-				return http.StatusServiceUnavailable, Answer{Result: ResultError, Message: "reading the deployer state: " + err.Error()}
-			}
-			code, ans, conflict = s.decide(ctx, st, a, msg.GroupKey)
-		}
-		if code >= 500 {
-			return code, ans
-		}
-		if ans.Result == ResultSwitched || ans.Result == ResultDryRun || (ans.Result == ResultDuplicate && best.Result == ResultNoop) {
-			best = ans
-		}
-		notes = append(notes, ans.Message)
-	}
-	if best.Result == ResultNoop {
-		best.Message = strings.Join(notes, "; ")
-	}
-	return http.StatusOK, best
+	return s.answer(msg, out)
 }
 
-// decide handles one fresh alert against the state st, which it updates
-// when traffic moves so later alerts of the same notification see it.
-// conflict reports a switch that lost a race and is worth deciding again.
-func (s *Server) decide(ctx context.Context, st *deployer.State, a Alert, groupKey string) (code int, ans Answer, conflict bool) {
+// handleAlert scopes one firing rollback alert and asks for its rollback.
+// Must hold s.mu.
+func (s *Server) handleAlert(ctx context.Context, a Alert, groupKey string) AlertAnswer {
 	name, inc := a.Name(), a.Incident()
-	log := s.log.With("alertname", name, "color", a.Labels[LabelColor], "incident", inc, "groupKey", groupKey,
-		"active", st.Active, "lastGood", st.LastGood)
-	if c, ok := a.Labels[LabelColor]; ok && deployer.Color(c) != st.Active {
-		log.Info("not acting: the alert is about a color that is not active")
-		return http.StatusOK, Answer{Result: ResultNoop, Message: fmt.Sprintf("%s fires for %s, but %s is active", name, c, st.Active)}, false
+	ans := AlertAnswer{Alertname: name, Incident: inc, code: http.StatusOK}
+	d, why := s.route(a)
+	log := s.log.With("alertname", name, "namespace", a.Labels[LabelNamespace], "app", a.Labels[LabelApp],
+		"color", a.Labels[LabelColor], "incident", inc, "groupKey", groupKey)
+	if d == nil {
+		ans.Result, ans.Message = ResultNoop, why
+		log.Info("not acting: " + why)
+		return ans
 	}
-	if st.LastGood == "" {
-		log.Warn("not acting: the deployer recorded no last good color")
-		return http.StatusOK, Answer{Result: ResultNoop, Message: fmt.Sprintf("%s fires, but no last good color is recorded (no switch has happened yet)", name)}, false
+	ans.Namespace = d.Namespace()
+	key := d.Namespace() + " " + inc
+	if _, ok := s.seen[key]; ok {
+		ans.Result, ans.Message = ResultDuplicate, fmt.Sprintf("%s: incident %s was handled before", name, inc)
+		return ans
 	}
-	if st.LastGood == st.Active {
-		log.Info("not acting: the active color is the last good one")
-		return http.StatusOK, Answer{Result: ResultNoop, Message: fmt.Sprintf("%s fires, but %s is already the last good color", name, st.Active)}, false
+	res, err := d.Rollback(ctx, deployer.RollbackRequest{Reason: name, By: "alert:" + name, Incident: inc,
+		Color: deployer.Color(a.Labels[LabelColor]), DryRun: s.opts.DryRun})
+	if res != nil {
+		ans.from, ans.to = res.From, res.To
+		ans.Message = name + ": " + res.Message
+		log = log.With("active", res.From, "target", res.To)
 	}
-	from, to := st.Active, st.LastGood
-	if s.opts.DryRun {
-		s.remember(inc)
-		s.metrics.rollback(ResultDryRun)
-		log.Warn("dry run: would roll back", "from", from, "to", to)
-		st.Active = to
-		return http.StatusOK, Answer{Result: ResultDryRun, Message: fmt.Sprintf("dry run: %s would move traffic from %s to %s", name, from, to), From: from, To: to}, false
-	}
-	rec, err := s.d.Switch(ctx, to, deployer.SwitchOptions{Reason: name, By: "alert:" + name, Incident: inc, Rollback: true})
 	switch {
 	case errors.Is(err, deployer.ErrIncidentSeen):
-		s.remember(inc)
+		s.remember(key)
+		ans.Result = ResultDuplicate
 		log.Info("not acting: the cluster history already holds this incident")
-		return http.StatusOK, Answer{Result: ResultDuplicate, Message: fmt.Sprintf("%s: incident %s was handled before", name, inc)}, false
 	case errors.Is(err, deployer.ErrNotReady):
 		s.metrics.rollback(ResultNotReady)
-		log.Warn("not rolling back: the last good color is not ready; Alertmanager will retry", "to", to, "err", err)
-		return http.StatusServiceUnavailable, Answer{Result: ResultNotReady, Message: fmt.Sprintf("%s: cannot roll back to %s: %v", name, to, err)}, false
-	case errors.Is(err, deployer.ErrConflict):
-		log.Warn("switch lost a race; deciding again", "err", err)
-		return http.StatusServiceUnavailable, Answer{Result: ResultError, Message: fmt.Sprintf("%s: %v", name, err)}, true
+		ans.Result, ans.code = ResultNotReady, http.StatusServiceUnavailable
+		log.Warn("not rolling back yet: the stable color is not ready; Alertmanager will retry", "err", err)
+	case errors.Is(err, deployer.ErrNoStable):
+		s.metrics.rollback(ResultRefused)
+		ans.Result = ResultRefused
+		log.Warn("rollback refused: no stable color to return to", "err", err)
 	case err != nil:
 		s.metrics.rollback("failed")
-		log.Error("rollback failed; Alertmanager will retry", "to", to, "err", err)
-		return http.StatusInternalServerError, Answer{Result: ResultError, Message: fmt.Sprintf("%s: switching to %s: %v", name, to, err)}, false
-	case rec == nil:
-		// The target became active between our read and the switch.
-		st.Active = to
-		return http.StatusOK, Answer{Result: ResultNoop, Message: fmt.Sprintf("%s: %s is already active", name, to)}, false
+		ans.Result, ans.code, ans.Message = ResultError, http.StatusServiceUnavailable, fmt.Sprintf("%s: %v", name, err)
+		log.Error("rollback failed; Alertmanager will retry", "err", err)
+	case res.Outcome == deployer.OutcomeNotActive:
+		ans.Result = ResultNoop
+		log.Info("not acting: " + res.Message)
+	case res.Outcome == deployer.OutcomeDryRun:
+		s.remember(key)
+		s.metrics.rollback(ResultDryRun)
+		ans.Result = ResultDryRun
+		ans.Message = "dry run: " + ans.Message
+		log.Warn("dry run: would roll back")
+	default:
+		s.remember(key)
+		s.metrics.rollback(ResultSwitched)
+		s.metrics.rolledBackAt(time.Now())
+		ans.Result = ResultSwitched
+		log.Warn("rolled back")
 	}
-	s.remember(inc)
-	s.metrics.rollback(ResultSwitched)
-	at := rec.Time
-	if at.IsZero() {
-		at = time.Now()
+	return ans
+}
+
+// route finds the guarded release an alert is about, or says why it is
+// out of scope.
+func (s *Server) route(a Alert) (*deployer.Deployer, string) {
+	ns, app := a.Labels[LabelNamespace], a.Labels[LabelApp]
+	name := a.Name()
+	if (ns == "" || app == "") && !s.opts.AcceptUnscoped {
+		s.metrics.ignored("unscoped")
+		return nil, fmt.Sprintf("%s has no namespace and app labels (namespace %q, app %q): aggregate the rule by (namespace, app, color), or start the actor with --accept-unscoped", name, ns, app)
 	}
-	s.metrics.rolledBackAt(at)
-	st.Active = to
-	log.Warn("rolled back", "from", rec.From, "to", rec.To)
-	return http.StatusOK, Answer{Result: ResultSwitched, Message: fmt.Sprintf("%s: traffic moved from %s to %s", name, rec.From, rec.To), From: rec.From, To: rec.To}, false
+	if ns == "" {
+		if len(s.order) != 1 {
+			s.metrics.ignored("unscoped")
+			return nil, fmt.Sprintf("%s has no namespace label and the actor guards %d namespaces (%s): it cannot tell which", name, len(s.order), strings.Join(s.order, ", "))
+		}
+		ns = s.order[0]
+	}
+	d := s.targets[ns]
+	if d == nil {
+		s.metrics.ignored("out_of_scope")
+		return nil, fmt.Sprintf("%s is about namespace %s, which this actor does not guard (%s)", name, deployer.Truncate(ns, 64), strings.Join(s.order, ", "))
+	}
+	if app != "" && app != d.Config().App {
+		s.metrics.ignored("out_of_scope")
+		return nil, fmt.Sprintf("%s is about app %s, not %s", name, deployer.Truncate(app, 64), d.Config().App)
+	}
+	return d, ""
+}
+
+// answer folds the alerts' answers into the notification's: the worst
+// status code (so Alertmanager retries when one alert needs it) and the
+// most telling result.
+func (s *Server) answer(msg *Message, out []AlertAnswer) (int, Answer) {
+	a := Answer{Result: ResultNoop, Alerts: out, Skipped: msg.Malformed}
+	code := http.StatusOK
+	rank := []Result{ResultNoop, ResultDuplicate, ResultRefused, ResultDryRun, ResultSwitched}
+	var notes []string
+	for _, x := range out {
+		notes = append(notes, x.Message)
+		if x.code > code {
+			code, a.Result, a.Message = x.code, x.Result, x.Message
+		}
+		if code == http.StatusOK && slices.Index(rank, x.Result) > slices.Index(rank, a.Result) {
+			a.Result = x.Result
+		}
+		if x.Result == ResultSwitched || x.Result == ResultDryRun {
+			a.Namespace, a.From, a.To = x.Namespace, x.from, x.to
+		}
+	}
+	switch {
+	case code != http.StatusOK:
+	case len(out) == 0 && len(msg.Alerts) == 0 && len(msg.Malformed) > 0:
+		code, a.Result, a.Message = http.StatusBadRequest, ResultMalformed, fmt.Sprintf("no valid alert: %s", msg.Malformed[0].Reason)
+	case len(out) == 0:
+		a.Message = `no firing alert labelled rollback="true"`
+	default:
+		a.Message = strings.Join(notes, "; ")
+	}
+	if len(msg.Malformed) > 0 && code == http.StatusOK {
+		a.Message += fmt.Sprintf(" (%d malformed alert(s) skipped)", len(msg.Malformed))
+	}
+	return code, a
 }
 
 // remember adds an incident to the bounded in-memory seen-set. Must hold s.mu.
-func (s *Server) remember(inc string) {
-	if _, ok := s.seen[inc]; ok {
+func (s *Server) remember(key string) {
+	if _, ok := s.seen[key]; ok {
 		return
 	}
-	s.seen[inc] = struct{}{}
-	s.seenFIFO = append(s.seenFIFO, inc)
+	s.seen[key] = struct{}{}
+	s.seenFIFO = append(s.seenFIFO, key)
 	if len(s.seenFIFO) > seenLimit {
 		delete(s.seen, s.seenFIFO[0])
 		s.seenFIFO = s.seenFIFO[1:]
 	}
 }
+
+// Namespaces are the namespaces the actor guards, in the order given.
+func (s *Server) Namespaces() []string { return slices.Clone(s.order) }

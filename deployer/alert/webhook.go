@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/remla/tagger/deployer"
 )
 
 // WebhookVersion is the Alertmanager webhook payload version this actor reads.
 const WebhookVersion = "4"
 
-// Message is Alertmanager's webhook notification (version 4).
+// Message is Alertmanager's webhook notification (version 4). Alerts holds
+// the well-formed alerts; Malformed says which others were skipped and why.
 type Message struct {
 	Version           string            `json:"version"`
 	GroupKey          string            `json:"groupKey"`
@@ -22,6 +25,15 @@ type Message struct {
 	CommonAnnotations map[string]string `json:"commonAnnotations"`
 	ExternalURL       string            `json:"externalURL"`
 	Alerts            []Alert           `json:"alerts"`
+	// Malformed are the alerts left out of Alerts, by index in the payload.
+	Malformed []Skipped `json:"-"`
+}
+
+// Skipped is an alert the actor did not act on, and why.
+type Skipped struct {
+	Index     int    `json:"index"`
+	Alertname string `json:"alertname,omitempty"`
+	Reason    string `json:"reason"`
 }
 
 // Alert is one alert of a notification. Its own Status matters, not the
@@ -42,42 +54,78 @@ const (
 	StatusResolved = "resolved"
 	// LabelRollback marks alerts that may move traffic; only "true" counts.
 	LabelRollback = "rollback"
-	// LabelColor names the release the alert judges; when present, the actor
+	// LabelNamespace and LabelApp scope an alert to one release: the actor
+	// acts only when both name a release it guards (see Options.AcceptUnscoped).
+	LabelNamespace = "namespace"
+	LabelApp       = "app"
+	// LabelColor names the color the alert judges; when present, the actor
 	// acts only if that color is the active one.
 	LabelColor     = "color"
 	LabelAlertname = "alertname"
 )
 
+// Limits on what an alert may bring into the history (the deployer caps
+// again when it records): an alert cannot bloat the annotations later
+// switches must fit in.
+const (
+	maxAlertname   = 128
+	maxFingerprint = 64
+)
+
 // errMalformed marks a payload the actor refuses with 400.
 var errMalformed = errors.New("malformed notification")
 
-// ParseMessage decodes and checks a webhook body. Its errors say what is
-// wrong so the sender can fix it; they wrap errMalformed.
+// ParseMessage decodes and checks a webhook body. A body that is not a
+// version 4 notification is an error wrapping errMalformed; one bad alert
+// inside a good notification is only skipped (Message.Malformed), so it
+// cannot make Alertmanager drop the valid alerts beside it.
 func ParseMessage(body []byte) (*Message, error) {
-	var m Message
-	if err := json.Unmarshal(body, &m); err != nil {
+	var wire struct {
+		Message
+		Alerts []json.RawMessage `json:"alerts"`
+	}
+	if err := json.Unmarshal(body, &wire); err != nil {
 		return nil, fmt.Errorf("%w: not Alertmanager webhook JSON: %v", errMalformed, err)
 	}
+	m := wire.Message
 	if m.Version != WebhookVersion {
 		return nil, fmt.Errorf("%w: version %q: send Alertmanager's webhook version %q", errMalformed, m.Version, WebhookVersion)
 	}
-	for i, a := range m.Alerts {
-		switch a.Status {
-		case StatusFiring, StatusResolved:
-		default:
-			return nil, fmt.Errorf("%w: alerts[%d].status %q: want %q or %q", errMalformed, i, a.Status, StatusFiring, StatusResolved)
-		}
-		if !a.wantsRollback() {
+	m.Alerts = make([]Alert, 0, len(wire.Alerts))
+	for i, raw := range wire.Alerts {
+		var a Alert
+		if err := json.Unmarshal(raw, &a); err != nil {
+			m.Malformed = append(m.Malformed, Skipped{Index: i, Reason: fmt.Sprintf("alerts[%d] is not an alert: %v", i, err)})
 			continue
 		}
-		if a.Fingerprint == "" || a.StartsAt.IsZero() {
-			return nil, fmt.Errorf("%w: alerts[%d] (firing, rollback=\"true\") has no fingerprint or startsAt: both identify the incident", errMalformed, i)
+		if why := a.problem(); why != "" {
+			m.Malformed = append(m.Malformed, Skipped{Index: i, Alertname: deployer.Truncate(a.Name(), maxAlertname), Reason: fmt.Sprintf("alerts[%d] %s", i, why)})
+			continue
 		}
-		if a.Labels[LabelAlertname] == "" {
-			return nil, fmt.Errorf("%w: alerts[%d] (firing, rollback=\"true\") has no alertname label", errMalformed, i)
-		}
+		m.Alerts = append(m.Alerts, a)
 	}
 	return &m, nil
+}
+
+// problem says what keeps an alert from being acted on, or "".
+func (a Alert) problem() string {
+	switch a.Status {
+	case StatusFiring, StatusResolved:
+	default:
+		return fmt.Sprintf("has status %q: want %q or %q", deployer.Truncate(a.Status, 32), StatusFiring, StatusResolved)
+	}
+	if !a.wantsRollback() {
+		return ""
+	}
+	switch {
+	case a.Fingerprint == "" || a.StartsAt.IsZero():
+		return `(firing, rollback="true") has no fingerprint or startsAt: both identify the incident`
+	case len(a.Fingerprint) > maxFingerprint:
+		return fmt.Sprintf("has a fingerprint of %d bytes: Alertmanager's have 16", len(a.Fingerprint))
+	case a.Labels[LabelAlertname] == "":
+		return `(firing, rollback="true") has no alertname label`
+	}
+	return ""
 }
 
 // wantsRollback: the alert itself is firing and labelled rollback="true".
@@ -92,5 +140,5 @@ func (a Alert) Incident() string {
 	return a.Fingerprint + "@" + a.StartsAt.UTC().Format(time.RFC3339Nano)
 }
 
-// Name is the alert's alertname label.
-func (a Alert) Name() string { return a.Labels[LabelAlertname] }
+// Name is the alert's alertname label, capped.
+func (a Alert) Name() string { return deployer.Truncate(a.Labels[LabelAlertname], maxAlertname) }
