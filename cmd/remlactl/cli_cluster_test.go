@@ -63,7 +63,7 @@ func TestRemlactlOnCluster(t *testing.T) {
 	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 || !strings.Contains(r.stdout, "blue runs 1.0.0") {
 		t.Fatalf("init: %+v", r)
 	}
-	r := run(t, kc, ns, "deploy", "green", "2.0.0", "--timeout", "1m")
+	r := run(t, kc, ns, "deploy", "green", "2.0.0", "--timeout", "1m", "--log-format", "text")
 	if r.code != 0 || !strings.Contains(r.stdout, "green runs 2.0.0 and has the traffic") {
 		t.Fatalf("deploy green: %+v", r)
 	}
@@ -84,7 +84,8 @@ func TestRemlactlOnCluster(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || r.code != 0 {
 		t.Fatalf("status -o json: %v %+v", err, r)
 	}
-	if st.Active != deployer.Green || st.LastGood != deployer.Blue || st.Colors[deployer.Blue].Version != "9.0.0" || st.Colors[deployer.Green].Ready != 2 || st.Colors[deployer.Green].Rollout != "complete" {
+	if st.Active != deployer.Green || st.Colors[deployer.Blue].Standing.Phase != deployer.Failed || st.Colors[deployer.Blue].Version != "9.0.0" ||
+		st.Colors[deployer.Green].Ready != 2 || st.Colors[deployer.Green].Rollout != "complete" {
 		t.Errorf("status after the failed deploy: %+v", st)
 	}
 	if r := run(t, kc, ns, "status"); r.code != 0 || !strings.Contains(r.stdout, "green  active") || !strings.Contains(r.stdout, "1 old replicas are pending termination") {
@@ -113,9 +114,14 @@ func TestRemlactlOnCluster(t *testing.T) {
 	}
 
 	r = run(t, kc, ns, "history", "-o", "json")
-	var h []deployer.SwitchRecord
-	if err := json.Unmarshal([]byte(r.stdout), &h); err != nil {
+	var all, h []deployer.Record
+	if err := json.Unmarshal([]byte(r.stdout), &all); err != nil {
 		t.Fatal(err)
+	}
+	for _, rec := range all {
+		if rec.Kind() == deployer.EventSwitched {
+			h = append(h, rec)
+		}
 	}
 	if len(h) != 4 || h[0].To != deployer.Green || h[1].Reason != "cli test" || h[2].Reason != "deploy 2.0.0" || h[3].Reason != "init 1.0.0" {
 		t.Errorf("history newest first: %+v", h)
@@ -140,7 +146,7 @@ func TestRemlactlOnCluster(t *testing.T) {
 
 // TestHelp: every command documents itself with examples and the common flags.
 func TestHelp(t *testing.T) {
-	for _, c := range []string{"init", "deploy", "switch", "undeploy", "status", "history"} {
+	for _, c := range []string{"init", "deploy", "switch", "rollback", "undeploy", "status", "history"} {
 		out, err := exec.Command(testenv.Binary(t, "remlactl"), c, "--help").CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s --help: %v", c, err)

@@ -17,10 +17,14 @@ func newHistoryCmd() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "history",
-		Short: "List the traffic switches, newest first",
-		Long: `history lists every recorded switch of traffic (the last 100 by default,
-see historyLimit in remla.yaml), newest first: when, from, to, why and who
-(operator:<user>@<host> or alert:<alertname>).`,
+		Short: "List the switches, rollbacks and changes of standing, newest first",
+		Long: `history lists the records kept on the active Service (the last 100 by default,
+see historyLimit in remla.yaml), newest first: when, what (Deployed,
+DeployFailed, Switched, RolledBack, RollbackRefused, Promoted, MarkedFailed,
+Undeployed), the color and version it concerns and its standing after it,
+where traffic moved, who (operator:<user>@<host>, alert:<alertname>,
+alert-actor:<user>@<host>), why, and the alert incident. The same records are
+Kubernetes Events on the active Service (kubectl describe service remla).`,
 		Example: `  remlactl history
   remlactl history -o json`,
 		Args: exactArgs(0),
@@ -36,9 +40,9 @@ see historyLimit in remla.yaml), newest first: when, from, to, why and who
 	return cmd
 }
 
-func printHistory(w io.Writer, output string, h []deployer.SwitchRecord) error {
+func printHistory(w io.Writer, output string, h []deployer.Record) error {
 	if h == nil {
-		h = []deployer.SwitchRecord{}
+		h = []deployer.Record{}
 	}
 	switch output {
 	case "json":
@@ -54,9 +58,18 @@ func printHistory(w io.Writer, output string, h []deployer.SwitchRecord) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tFROM\tTO\tBY\tREASON\tINCIDENT")
+	fmt.Fprintln(tw, "TIME\tEVENT\tCOLOR\tVERSION\tSTANDING\tTRAFFIC\tBY\tREASON\tINCIDENT")
 	for _, r := range h {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Format(time.RFC3339), orNone(r.From), r.To, dash(r.By), dash(r.Reason), dash(r.Incident))
+		traffic := "-"
+		if r.To != "" {
+			traffic = orNone(r.From) + ">" + string(r.To)
+		}
+		event := string(r.Kind())
+		if r.Override {
+			event += "(override)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.UTC().Format(time.RFC3339), event, dash(string(r.Color)), dash(r.Version),
+			dash(string(r.Standing)), traffic, dash(r.By), dash(r.Reason), dash(r.Incident))
 	}
 	return tw.Flush()
 }

@@ -31,14 +31,17 @@ func newRoot() *cobra.Command {
 		Short: "Blue-green deployment of the REMLA tag predictor on Kubernetes",
 		Long: `remlactl deploys the application in two colors (blue and green), each its own
 Helm release, and moves traffic between them by switching the selector of the
-active Service. Its state (active color, last good color, switch history) lives
-in annotations of that Service, so every machine sees the same truth.
+active Service. A color becomes stable at a version and pod template by staying
+active through its bake window; rollback returns traffic only to a stable color.
+The state (active color, each color's standing, the history) lives in
+annotations of that Service, so every machine sees the same truth.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 not ready or timed out, 4 conflict or locked.`,
+Exit codes: 0 ok, 1 error (or a refused rollback), 2 usage, 3 not ready or timed
+out, 4 conflict or locked, 130 interrupted twice.`,
 		Example: `  remlactl init 1.0.0
   remlactl deploy green 1.1.0
-  remlactl switch blue
-  remlactl status -o json
+  remlactl status
+  remlactl rollback --reason "tags look worse"
   remlactl undeploy green`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -52,8 +55,8 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 not ready or timed out, 4 conflict or lock
 	pf.BoolP("verbose", "v", false, "log debug lines, including Helm's")
 	pf.String("log-format", logging.FormatAuto, "text, json, or auto (text on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(), newDeployCmd(), newSwitchCmd(), newUndeployCmd(), newStatusCmd(), newHistoryCmd(),
-		newAlertActorCmd())
+	root.AddCommand(newInitCmd(), newDeployCmd(), newSwitchCmd(), newRollbackCmd(), newUndeployCmd(), newStatusCmd(),
+		newHistoryCmd(), newAlertActorCmd())
 	return root
 }
 
@@ -73,13 +76,13 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// deployerFromFlags builds a Deployer from the persistent flags
-// --kubeconfig, --context, -n/--namespace and --config, logging through log.
-func deployerFromFlags(cmd *cobra.Command, log *slog.Logger) (*deployer.Deployer, error) {
+// newDeployer builds a Deployer for namespace ns ("" = the default rule)
+// from the persistent flags --kubeconfig, --context and --config, logging
+// through log, acting as identity ("" = operator:<user>@<host>).
+func newDeployer(cmd *cobra.Command, log *slog.Logger, ns, identity string) (*deployer.Deployer, error) {
 	f := cmd.Flags()
 	kubeconfig, _ := f.GetString("kubeconfig")
 	kctx, _ := f.GetString("context")
-	ns, _ := f.GetString("namespace")
 	path, _ := f.GetString("config")
 	var cfg *deployer.Config
 	if path != "" {
@@ -89,13 +92,21 @@ func deployerFromFlags(cmd *cobra.Command, log *slog.Logger) (*deployer.Deployer
 		}
 		cfg = c
 	}
-	return deployer.New(deployer.Options{
+	d, err := deployer.New(deployer.Options{
 		Kubeconfig: kubeconfig,
 		Context:    kctx,
 		Namespace:  ns,
 		Config:     cfg,
 		Logger:     log,
+		Identity:   identity,
 	})
+	if err != nil {
+		return nil, err
+	}
+	if ctx := cmd.Context(); ctx != nil {
+		track(ctx, d)
+	}
+	return d, nil
 }
 
 // loggerFor is the logger of --log-format on stderr, debug lines only with
@@ -114,13 +125,14 @@ func loggerFor(cmd *cobra.Command) (*slog.Logger, error) {
 }
 
 // setup is the start of every command that talks to the cluster: the
-// logger and a Deployer from the common flags.
+// logger and a Deployer from the common flags (-n/--namespace among them).
 func setup(cmd *cobra.Command) (*deployer.Deployer, *slog.Logger, error) {
 	log, err := loggerFor(cmd)
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := deployerFromFlags(cmd, log)
+	ns, _ := cmd.Flags().GetString("namespace")
+	d, err := newDeployer(cmd, log, ns, "")
 	if err != nil {
 		return nil, nil, err
 	}

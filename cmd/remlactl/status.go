@@ -17,12 +17,15 @@ func newStatusCmd() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show each color's version, readiness, and which one is active",
-		Long: `status shows, per color, the version and image it runs, ready/desired
-replicas, whether it is active or standby, and when and why it last became
-active. Nothing is changed.`,
+		Short: "Show each color's standing, version and readiness, which one is active, and what a rollback would do",
+		Long: `status shows, per color: whether it is active or standby, its standing (stable,
+baking with the time left, failed, unproven) with since when and why, the
+version, pod template and image it runs, ready/desired replicas and the rollout
+state; and on top, where a rollback would send traffic now or why it would be
+refused. A bake window that has passed shows as stable even before any process
+records it. Nothing is changed.`,
 		Example: `  remlactl status
-  remlactl status -o json | jq -r .active
+  remlactl status -o json | jq -r '.colors.green.standing.phase'
   remlactl status -n remla-staging -o yaml`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -30,14 +33,15 @@ active. Nothing is changed.`,
 			if err != nil {
 				return err
 			}
-			return printState(cmd.OutOrStdout(), output, d.Namespace(), st)
+			return printState(cmd.OutOrStdout(), output, d.Namespace(), st, time.Now())
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
 	return cmd
 }
 
-func printState(w io.Writer, output, ns string, st *deployer.State) error {
+// printState prints the state; now is the instant baking times are counted from.
+func printState(w io.Writer, output, ns string, st *deployer.State, now time.Time) error {
 	switch output {
 	case "json":
 		enc := json.NewEncoder(w)
@@ -53,9 +57,16 @@ func printState(w io.Writer, output, ns string, st *deployer.State) error {
 	}
 	if st.Active == "" {
 		fmt.Fprintf(w, "namespace %s: not initialized (run remlactl init <version>)\n", ns)
+	} else {
+		fmt.Fprintf(w, "namespace %s: %s active, %s\n", ns, st.Active, st.Colors[st.Active].Standing.Describe(now))
+		if r := st.Rollback; r.To != "" {
+			fmt.Fprintf(w, "rollback: to %s (%s at %s)\n", r.To, st.Colors[r.To].Standing.Phase, r.Version)
+		} else {
+			fmt.Fprintf(w, "rollback: refused now: %s\n", r.Refused)
+		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLOR\tROLE\tVERSION\tREADY\tROLLOUT\tIMAGE\tACTIVE SINCE\tREASON")
+	fmt.Fprintln(tw, "COLOR\tROLE\tSTANDING\tSINCE\tVERSION\tTEMPLATE\tREADY\tROLLOUT\tIMAGE\tWHY")
 	for _, c := range deployer.Colors {
 		cs := st.Colors[c]
 		role := "standby"
@@ -65,14 +76,12 @@ func printState(w io.Writer, output, ns string, st *deployer.State) error {
 		case !cs.Deployed:
 			role = "absent"
 		}
-		if c == st.LastGood && c != st.Active {
-			role += ",last-good"
-		}
 		since := "-"
-		if !cs.ActiveSince.IsZero() {
-			since = cs.ActiveSince.Format(time.RFC3339)
+		if !cs.Standing.Since.IsZero() {
+			since = cs.Standing.Since.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\n", c, role, dash(cs.Version), cs.Ready, cs.Desired, dash(cs.Rollout), dash(cs.Image), since, dash(cs.ActiveReason))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", c, role, cs.Standing.Describe(now), since, dash(cs.Version),
+			dash(cs.Template), cs.Ready, cs.Desired, dash(cs.Rollout), dash(cs.Image), dash(cs.Standing.Reason))
 	}
 	return tw.Flush()
 }

@@ -1,0 +1,245 @@
+package main
+
+// The remlactl binary's rollback, standing and interrupt paths on the test
+// cluster: what an operator reads, and the exit codes a script branches on.
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/remla/tagger/deployer"
+	"github.com/remla/tagger/test/clustertest"
+	"github.com/remla/tagger/test/testenv"
+)
+
+func TestRollbackCommand(t *testing.T) {
+	kc := clustertest.Kubeconfig(t)
+	ns := clustertest.Namespace(t)
+	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	// No stable target yet other than the active blue: refused, exit 1.
+	if r := run(t, kc, ns, "rollback"); r.code != 1 || !strings.Contains(r.stderr, "green is not deployed") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("rollback with only blue: %+v", r)
+	}
+
+	// deploy --bake waits until green is stable.
+	r := run(t, kc, ns, "deploy", "green", "2.0.0", "--bake", "2s", "--timeout", "1m")
+	if r.code != 0 || !strings.Contains(r.stdout, "green runs 2.0.0 and has the traffic; baking (") || !strings.Contains(r.stdout, "green is stable at 2.0.0") {
+		t.Fatalf("deploy --bake: %+v", r)
+	}
+	r = run(t, kc, ns, "status")
+	if r.code != 0 || !strings.Contains(r.stdout, "green active, stable") || !strings.Contains(r.stdout, "rollback: to blue (stable at 1.0.0)") {
+		t.Errorf("status after the bake: %+v", r)
+	}
+
+	// Blue redeployed: no stable target; status and rollback say why.
+	if r := run(t, kc, ns, "deploy", "blue", "3.0.0", "--no-switch", "--timeout", "1m"); r.code != 0 {
+		t.Fatalf("deploy blue --no-switch: %+v", r)
+	}
+	r = run(t, kc, ns, "status")
+	if !strings.Contains(r.stdout, "rollback: refused now: no stable color to roll back to: blue is unproven at 3.0.0") {
+		t.Errorf("status with blue redeployed: %q", r.stdout)
+	}
+	if r := run(t, kc, ns, "rollback", "--reason", "2.0.0 hurts"); r.code != 1 || !strings.Contains(r.stderr, "blue is unproven at 3.0.0") ||
+		!strings.Contains(r.stderr, "remlactl rollback --to blue") {
+		t.Errorf("rollback to a redeployed blue: %+v", r)
+	}
+
+	// --dry-run says what it would do; --to overrides, with a warning.
+	if r := run(t, kc, ns, "rollback", "--to", "blue", "--dry-run"); r.code != 0 || !strings.Contains(r.stdout, "dry run: would move traffic from green (2.0.0) to blue (3.0.0)") {
+		t.Errorf("rollback --to --dry-run: %+v", r)
+	}
+	r = run(t, kc, ns, "rollback", "--to", "blue", "--reason", "3.0.0 is the fix")
+	if r.code != 0 || !strings.Contains(r.stdout, "traffic moved from green (2.0.0, now failed) to blue (baking at 3.0.0)") || !strings.Contains(r.stderr, "not stable (--to)") {
+		t.Errorf("rollback --to blue: %+v", r)
+	}
+	r = run(t, kc, ns, "history")
+	if !strings.Contains(r.stdout, "RolledBack(override)") || !strings.Contains(r.stdout, "MarkedFailed") || !strings.Contains(r.stdout, "RollbackRefused") {
+		t.Errorf("history: %s", r.stdout)
+	}
+	r = run(t, kc, ns, "status", "-o", "json")
+	var st deployer.State
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Active != deployer.Blue || st.Colors[deployer.Blue].Standing.Phase != deployer.Baking || st.Colors[deployer.Green].Standing.Phase != deployer.Failed ||
+		st.Colors[deployer.Green].Template == "" || !strings.Contains(st.Rollback.Refused, "green is failed at 2.0.0") {
+		t.Errorf("status -o json: %+v", st)
+	}
+	if r := run(t, kc, ns, "rollback", "--to", "purple"); r.code != 2 {
+		t.Errorf("rollback --to purple: %+v", r)
+	}
+}
+
+// TestSecondInterruptSaysWhatIsLeft: Ctrl-C during a deploy stops it and
+// cleans up; when the cleanup hangs (here the API server stops answering,
+// through a proxy the test freezes), a second Ctrl-C exits at once (130),
+// saying the Lease is still held and when it expires.
+func TestSecondInterruptSaysWhatIsLeft(t *testing.T) {
+	kc := clustertest.Kubeconfig(t)
+	ns := clustertest.Namespace(t)
+	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	proxied, freeze := freezableProxy(t, kc)
+	cmd := exec.Command(testenv.Binary(t, "remlactl"), "--kubeconfig", proxied, "-n", ns, "--log-format", "text",
+		"deploy", "green", "9.9.9", "--pod-label", clustertest.NeverReadyLabel+"=true", "--replicas", "1", "--timeout", "1m")
+	cmd.Env = append(os.Environ(), "REMLA_CONFIG=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var out []string
+	waitLine := func(want string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("remlactl ended before %q:\n%s", want, strings.Join(out, "\n"))
+				}
+				out = append(out, l)
+				if strings.Contains(l, want) {
+					return
+				}
+			case <-timeout:
+				cmd.Process.Kill()
+				t.Fatalf("no %q from remlactl:\n%s", want, strings.Join(out, "\n"))
+			}
+		}
+	}
+	waitLine("msg=rollout")
+	freeze()
+	cmd.Process.Signal(syscall.SIGINT)
+	waitLine("interrupt again to exit at once")
+	cmd.Process.Signal(syscall.SIGINT)
+	waitLine("interrupted again")
+	for l := range lines {
+		out = append(out, l)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("remlactl did not exit after a second interrupt:\n%s", strings.Join(out, "\n"))
+	}
+	all := strings.Join(out, "\n")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != ExitInterrupted {
+		t.Fatalf("exit %v, want %d\n%s", err, ExitInterrupted, all)
+	}
+	if !strings.Contains(all, "exiting now; left behind:") || !strings.Contains(all, "Lease "+ns+"/remla-deployer stays held until it expires in") {
+		t.Errorf("stderr does not say what is left:\n%s", all)
+	}
+}
+
+// freezableProxy forwards TCP to the test cluster's API server and returns a
+// kubeconfig that goes through it, and a function that stops all traffic
+// through it (connections hang, as with an unreachable API server) until
+// the test ends.
+func freezableProxy(t *testing.T, kubeconfig string) (string, func()) {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var target string
+	for _, c := range cfg.Clusters {
+		u, err := url.Parse(c.Server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target = u.Host
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gate sync.RWMutex // write-locked while frozen
+	var mu sync.Mutex
+	frozen := false
+	pipe := func(dst, src net.Conn) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				gate.RLock()
+				gate.RUnlock()
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				dst.Close()
+				return
+			}
+		}
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go pipe(up, c)
+			go pipe(c, up)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		if frozen {
+			gate.Unlock()
+			frozen = false
+		}
+	})
+	for _, c := range cfg.Clusters {
+		c.Server = "https://" + ln.Addr().String()
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !frozen {
+			gate.Lock()
+			frozen = true
+		}
+	}
+}
