@@ -78,8 +78,9 @@ type ruleFile struct {
 }
 
 // TestAlertRulesContract checks what the alert actor relies on: every rule
-// parses, carries rollback="true", has a short for:, and keeps the color
-// label in every aggregation so the actor can tell which release is bad.
+// parses, carries rollback="true", has a short for:, and keeps the
+// namespace, app and color labels in every aggregation, so the actor can
+// tell which release is bad and two releases never share a series.
 func TestAlertRulesContract(t *testing.T) {
 	b, err := os.ReadFile("alert-rules.yml")
 	if err != nil {
@@ -111,14 +112,16 @@ func TestAlertRulesContract(t *testing.T) {
 				parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
 					if a, ok := n.(*parser.AggregateExpr); ok {
 						aggs++
-						if a.Without || !slices.Contains(a.Grouping, "color") {
-							t.Errorf("aggregation %s drops the color label: use `by (color, ...)`", a)
+						for _, l := range []string{"namespace", "app", "color"} {
+							if a.Without || !slices.Contains(a.Grouping, l) {
+								t.Errorf("aggregation %s drops the %s label: use `by (namespace, app, color, ...)`", a, l)
+							}
 						}
 					}
 					return nil
 				})
 				if aggs == 0 {
-					t.Error("no `sum by (color)`: the alert would carry one series per pod")
+					t.Error("no `sum by (namespace, app, color)`: the alert would carry one series per pod")
 				}
 			})
 		}
@@ -241,8 +244,8 @@ func TestDashboardExpressionsParse(t *testing.T) {
 			t.Errorf("no dashboard expression uses %s", want)
 		}
 	}
-	if !strings.Contains(joined, "by (color") {
-		t.Error("no expression is split by color")
+	if !strings.Contains(joined, "by (namespace, color") {
+		t.Error("no expression is split by namespace and color (an actor may guard several namespaces)")
 	}
 }
 
