@@ -48,6 +48,7 @@ current-context: nowhere
 // TestAlertActorCommandRefusesBadUsage runs `remlactl alert-actor` with bad
 // flags: each is a usage error (exit code 2) with a line saying what to fix.
 func TestAlertActorCommandRefusesBadUsage(t *testing.T) {
+	t.Setenv("REMLA_ALERT_TOKEN", "")
 	ctl := testenv.Binary(t, "remlactl")
 	dir := t.TempDir()
 	kc := unreachableKubeconfig(t, dir)
@@ -64,6 +65,9 @@ func TestAlertActorCommandRefusesBadUsage(t *testing.T) {
 		{"empty token file", []string{"--token-file", empty}, "is empty"},
 		{"certificate without key", []string{"--tls-cert", "tls.crt"}, "--tls-key"},
 		{"path without slash", []string{"--path", "webhook"}, "--path"},
+		{"no token, listening on every interface", []string{"--listen", freeAddr(t)[len("127.0.0.1"):]}, "no bearer token: anyone who can reach"},
+		{"no token, listening on a non-loopback address", []string{"--listen", "0.0.0.0:0"}, "--insecure-no-auth"},
+		{"the same namespace twice", []string{"-n", "remla", "-n", "remla"}, "given twice"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -139,11 +143,49 @@ func TestAlertActorCommandServesTLS(t *testing.T) {
 	var m bytes.Buffer
 	m.ReadFrom(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(m.String(), "remla_alert_actor_state_up 0") {
+	if !strings.Contains(m.String(), `remla_alert_actor_state_up{namespace="remla"} 0`) {
 		t.Error("/metrics does not report the unreadable state (remla_alert_actor_state_up 0)")
 	}
 	p.stop()
 	if p.err != nil {
 		t.Fatalf("after SIGTERM: %v, want exit code 0\n%s", p.err, p.tail(10))
+	}
+}
+
+// TestAlertActorCommandTokenRules: without a token the actor serves on
+// loopback, or anywhere with --insecure-no-auth (warning); a token file
+// others can read is warned about.
+func TestAlertActorCommandTokenRules(t *testing.T) {
+	ctl := testenv.Binary(t, "remlactl")
+	dir := t.TempDir()
+	kc := unreachableKubeconfig(t, dir)
+	loose := filepath.Join(dir, "loose-token")
+	if err := os.WriteFile(loose, []byte("a-token\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REMLA_ALERT_TOKEN", "")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"loopback without a token", nil, "alert actor listening"},
+		{"every interface with --insecure-no-auth", []string{"--insecure-no-auth"}, "--insecure-no-auth"},
+		{"a token file others can read", []string{"--token-file", loose}, "chmod 600 " + loose},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			listen := addr
+			if c.name == "every interface with --insecure-no-auth" {
+				listen = addr[len("127.0.0.1"):] // ":port": every interface
+			}
+			p := start(t, dir, "alert-actor-"+strings.ReplaceAll(c.name, " ", "-"), ctl,
+				append([]string{"alert-actor", "--kubeconfig", kc, "--listen", listen, "--log-format", "json", "--cluster-timeout", "1s"}, c.args...)...)
+			waitFor(t, "the actor", 30*time.Second, 50*time.Millisecond, []*proc{p}, httpOK("http://"+addr+"/healthz"))
+			p.stop()
+			if log := p.tail(50); !strings.Contains(log, c.want) {
+				t.Errorf("log does not mention %q:\n%s", c.want, log)
+			}
+		})
 	}
 }

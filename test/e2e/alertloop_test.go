@@ -87,9 +87,10 @@ func newLoop(t *testing.T) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before.Active != deployer.Green || before.LastGood != deployer.Blue || before.Colors[deployer.Blue].Ready == 0 {
-		t.Fatalf("after deploying green: active %s, last good %s, blue ready %d; want green, blue, > 0",
-			before.Active, before.LastGood, before.Colors[deployer.Blue].Ready)
+	if before.Active != deployer.Green || before.Colors[deployer.Blue].Standing.Phase != deployer.Stable ||
+		before.Colors[deployer.Green].Standing.Phase != deployer.Baking || before.Colors[deployer.Blue].Ready == 0 {
+		t.Fatalf("after deploying green: active %s, blue %s, green %s, blue ready %d; want green, blue stable, green baking, > 0",
+			before.Active, before.Colors[deployer.Blue].Standing.Phase, before.Colors[deployer.Green].Standing.Phase, before.Colors[deployer.Blue].Ready)
 	}
 	l := &loop{ctx: ctx, d: d, cfg: cfg, ns: ns, client: client, apps: map[string]string{}, history: len(before.History)}
 	if c, err := l.selector(); err != nil || c != "green" {
@@ -140,7 +141,7 @@ func newLoop(t *testing.T) *loop {
 	promAddr := freeAddr(t)
 	l.promURL = "http://" + promAddr
 	promConfig := filepath.Join(dir, "prometheus.yml")
-	writePrometheusConfig(t, promConfig, filepath.Join(root, "k8s/alert-rules.yml"), amAddr, l.apps, actorAddr)
+	writePrometheusConfig(t, promConfig, filepath.Join(root, "k8s/alert-rules.yml"), amAddr, ns, cfg.App, l.apps, actorAddr)
 	l.procs = append(l.procs, start(t, dir, "prometheus", promBin, "--config.file="+promConfig,
 		"--storage.tsdb.path="+filepath.Join(dir, "prom-data"), "--web.listen-address="+promAddr))
 	waitFor(t, "prometheus knows its alertmanager and scrapes all targets", 60*time.Second, 200*time.Millisecond, l.procs, func() (bool, error) {
@@ -215,19 +216,28 @@ func (l *loop) waitForBlue(t *testing.T, timeout time.Duration) {
 	})
 }
 
-// assertRolledBack checks the state after the rollback by the alert.
+// assertRolledBack checks the state after the rollback by the alert: blue
+// has the traffic and is stable, green is failed at its version, and the
+// history holds exactly one rollback, by the alert, with its incident.
 func (l *loop) assertRolledBack(t *testing.T) *deployer.State {
 	t.Helper()
 	st, err := l.d.Status(l.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := st.History[0]
-	if st.Active != deployer.Blue || st.LastGood != deployer.Blue || len(st.History) != l.history+1 ||
-		rec.To != deployer.Blue || rec.From != deployer.Green ||
-		rec.Reason != wantAlert || rec.By != "alert:"+wantAlert || !rec.Rollback || rec.Incident == "" {
-		t.Fatalf("after the rollback: active %s, last good %s, %d records (before %d), newest %+v; want blue, blue, one more: green->blue by alert:%s with an incident",
-			st.Active, st.LastGood, len(st.History), l.history, rec, wantAlert)
+	var rolledBack []deployer.Record
+	for _, r := range st.History[:len(st.History)-l.history] {
+		if r.Event == deployer.EventRolledBack {
+			rolledBack = append(rolledBack, r)
+		}
+	}
+	blue, green := st.Colors[deployer.Blue].Standing, st.Colors[deployer.Green].Standing
+	if st.Active != deployer.Blue || blue.Phase != deployer.Stable || green.Phase != deployer.Failed || green.Version != "1.1.0" || len(rolledBack) != 1 {
+		t.Fatalf("after the rollback: active %s, blue %+v, green %+v, %d rollbacks recorded; want blue, stable, green failed at 1.1.0, one",
+			st.Active, blue, green, len(rolledBack))
+	}
+	if rec := rolledBack[0]; rec.To != deployer.Blue || rec.From != deployer.Green || rec.Reason != wantAlert || rec.By != "alert:"+wantAlert || rec.Incident == "" {
+		t.Fatalf("the rollback record %+v; want green->blue by alert:%s with an incident", rec, wantAlert)
 	}
 	return st
 }
@@ -284,7 +294,11 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	if _, err := d.Switch(ctx, deployer.Green, deployer.SwitchOptions{Reason: "operator override", By: "operator:e2e"}); err != nil {
 		t.Fatalf("operator switch back to green: %v", err)
 	}
-	overridden := len(after.History) + 1
+	st, err := d.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	overridden := len(st.History)
 	actor = l.startActor("alert-actor-restarted")
 	procs = append(procs, actor)
 	l.procs = procs
@@ -312,10 +326,11 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	}
 }
 
-// TestAlertLoopWaitsForReadyLastGood: while blue has no ready replica the
-// actor answers 503 and traffic stays on green; Alertmanager keeps retrying,
-// and once blue is ready again a retry rolls back.
-func TestAlertLoopWaitsForReadyLastGood(t *testing.T) {
+// TestAlertLoopWaitsForReadyStable: while blue, the stable color, has no
+// ready replica the actor answers 503 and traffic stays on green;
+// Alertmanager keeps retrying, and once blue is ready again a retry rolls
+// back.
+func TestAlertLoopWaitsForReadyStable(t *testing.T) {
 	l := newLoop(t)
 	deps := l.client.AppsV1().Deployments(l.ns)
 	scaleBlue := func(n int32) {
@@ -349,8 +364,18 @@ func TestAlertLoopWaitsForReadyLastGood(t *testing.T) {
 	if c, err := l.selector(); err != nil || c != "green" {
 		t.Fatalf("selector %q (%v) while blue had no ready replica, want green", c, err)
 	}
-	if st, err := l.d.Status(l.ctx); err != nil || len(st.History) != l.history {
-		t.Fatalf("the history changed while blue was not ready (%v)", err)
+	// The refusal is recorded once (with green marked failed: it was hit
+	// while baking), however often Alertmanager retries.
+	st, err := l.d.Status(l.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added []string
+	for _, r := range st.History[:len(st.History)-l.history] {
+		added = append(added, string(r.Event))
+	}
+	if strings.Join(added, ",") != "RollbackRefused,MarkedFailed" || st.Colors[deployer.Green].Standing.Phase != deployer.Failed {
+		t.Fatalf("while blue was not ready the history gained %v, green is %+v; want one refusal and green failed", added, st.Colors[deployer.Green].Standing)
 	}
 
 	scaleBlue(2)
@@ -488,7 +513,9 @@ func renderAlertmanagerConfig(t *testing.T, src, dir, webhookURL, tokenFile stri
 	return path
 }
 
-func writePrometheusConfig(t *testing.T, path, rules, amAddr string, apps map[string]string, actorAddr string) {
+// writePrometheusConfig scrapes the two remla-app processes with the target
+// labels the chart's ServiceMonitor gives the pods (namespace, app, color).
+func writePrometheusConfig(t *testing.T, path, rules, amAddr, ns, app string, apps map[string]string, actorAddr string) {
 	t.Helper()
 	host := func(u string) string { return strings.TrimPrefix(u, "http://") }
 	cfg := fmt.Sprintf(`global:
@@ -505,13 +532,13 @@ scrape_configs:
   - job_name: remla-app
     static_configs:
       - targets: [%q]
-        labels: {color: blue}
+        labels: {namespace: %q, app: %q, color: blue}
       - targets: [%q]
-        labels: {color: green}
+        labels: {namespace: %q, app: %q, color: green}
   - job_name: remla-alert-actor
     static_configs:
       - targets: [%q]
-`, rules, amAddr, host(apps["blue"]), host(apps["green"]), actorAddr)
+`, rules, amAddr, host(apps["blue"]), ns, app, host(apps["green"]), ns, app, actorAddr)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -623,7 +650,7 @@ func actorSwitchDuration(t *testing.T, logPath string) time.Duration {
 }
 
 // assertState checks the selector, the active color, that blue stays the
-// last good color, and the number of history records.
+// stable color, and the number of history records.
 func assertState(t *testing.T, ctx context.Context, d *deployer.Deployer, selector func() (string, error), active deployer.Color, history int, when string) {
 	t.Helper()
 	st, err := d.Status(ctx)
@@ -634,8 +661,8 @@ func assertState(t *testing.T, ctx context.Context, d *deployer.Deployer, select
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c != string(active) || st.Active != active || st.LastGood != deployer.Blue || len(st.History) != history {
-		t.Fatalf("%s: selector %s, active %s, last good %s, %d history records; want %s, %s, blue, %d",
-			when, c, st.Active, st.LastGood, len(st.History), active, active, history)
+	if blue := st.Colors[deployer.Blue].Standing.Phase; c != string(active) || st.Active != active || blue != deployer.Stable || len(st.History) != history {
+		t.Fatalf("%s: selector %s, active %s, blue %s, %d history records; want %s, %s, stable, %d",
+			when, c, st.Active, blue, len(st.History), active, active, history)
 	}
 }
