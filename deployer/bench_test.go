@@ -55,3 +55,37 @@ func BenchmarkSwitch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/switch")
 }
+
+// BenchmarkRollback measures the rollback decision with its cluster calls
+// (`remlactl rollback`, and the alert actor's): read the active Service and
+// both Deployments, decide, one guarded update, and the Events (RolledBack,
+// MarkedFailed). Each iteration an untimed operator switch puts green back
+// (baking again; blue stays stable). Run it beside BenchmarkSwitch and
+// BenchmarkDecideRollback (the decision alone) in one go, with few
+// iterations: client-go's rate limiter (QPS 50, burst 100) caps longer runs.
+// Run: REMLA_TEST_KUBECONFIG=... go test -run '^$' -bench 'Switch$|Rollback$|DecideRollback' -benchtime 6x ./deployer/
+func BenchmarkRollback(b *testing.B) {
+	ns := clustertest.Namespace(b)
+	d := newTestDeployer(b, ns, "operator:bench")
+	ctx := testCtx(b)
+	if err := d.Init(ctx, "1", quick); err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Deploy(ctx, Green, "2", quick); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		if i > 0 {
+			b.StopTimer()
+			if _, err := d.Switch(ctx, Green, SwitchOptions{Reason: "bench"}); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+		res, err := d.Rollback(ctx, RollbackRequest{Reason: "bench", Incident: fmt.Sprint("fp@", i), Color: Green})
+		if err != nil || res.Outcome != OutcomeRolledBack {
+			b.Fatal(res, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/rollback")
+}

@@ -71,7 +71,7 @@ func fakeDeployment(ns string, c deployer.Color, version string) *appsv1.Deploym
 // green meets. It is reached through the deployer's own operations.
 func greenBad(t testing.TB, ns string) *fakeCluster {
 	t.Helper()
-	return greenBadOn(t, fake.NewClientset(), ns)
+	return greenBadOn(t, fake.NewSimpleClientset(), ns)
 }
 
 func greenBadOn(t testing.TB, cs *fake.Clientset, ns string) *fakeCluster {
@@ -415,7 +415,7 @@ func TestUnscopedAcceptedOnlyWithTheFlag(t *testing.T) {
 // TestSeveralNamespaces: one actor guards two namespaces; an alert moves
 // only its own namespace's traffic.
 func TestSeveralNamespaces(t *testing.T) {
-	cs := fake.NewClientset()
+	cs := fake.NewSimpleClientset()
 	a, b := greenBadOn(t, cs, "team-a"), greenBadOn(t, cs, "team-b")
 	s := newTestServer(t, Options{}, a, b)
 	body := withAlerts(t, func(m *Message) { m.Alerts[0].Labels["namespace"] = "team-b" })
