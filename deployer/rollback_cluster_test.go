@@ -175,17 +175,7 @@ func TestSwitchAwayWhileBakingFailsTheColor(t *testing.T) {
 // on green must not send traffic to the untested 3.0.0.
 func TestRedeployedStableColorIsNoTarget(t *testing.T) {
 	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:ana")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1.0.0", quick); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: time.Minute, Bake: time.Second}); err != nil {
-		t.Fatal(err)
-	}
-	if s, err := d.Bake(ctx, Green, nil); err != nil || s.Phase != Stable {
-		t.Fatalf("green's bake: %+v %v", s, err)
-	}
+	d, ctx := bakedGreen(t, ns)
 	if err := d.Deploy(ctx, Blue, "3.0.0", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,25 @@ func storedStanding(t *testing.T, d *Deployer, c Color) Standing {
 	return m[c]
 }
 
+// bakedGreen is namespace ns after init 1.0.0 (blue stable) and green 2.0.0
+// deployed with a one-second bake window and waited out: both stable,
+// green active.
+func bakedGreen(t *testing.T, ns string) (*Deployer, context.Context) {
+	t.Helper()
+	d := newTestDeployer(t, ns, "operator:ana")
+	ctx := testCtx(t)
+	if err := d.Init(ctx, "1.0.0", quick); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: time.Minute, Bake: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := d.Bake(ctx, Green, nil); err != nil || s.Phase != Stable {
+		t.Fatalf("green's bake: %+v %v", s, err)
+	}
+	return d, ctx
+}
+
 // TestBakeWindowPromotes: a color that stays active through its bake window
 // is stable. Every reader sees it as soon as the window passes, before any
 // process writes it; the next writer (here Reconcile, as the alert actor
@@ -132,17 +151,7 @@ func TestBakeWaitsOrSaysWhy(t *testing.T) {
 // keeps it.
 func TestRedeployClearsStable(t *testing.T) {
 	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:ana")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1.0.0", quick); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: time.Minute, Bake: time.Second}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Bake(ctx, Green, nil); err != nil {
-		t.Fatal(err)
-	}
+	d, ctx := bakedGreen(t, ns)
 	if _, err := d.Switch(ctx, Blue, SwitchOptions{Reason: "back to blue, deliberately"}); err != nil {
 		t.Fatal(err)
 	}
@@ -216,4 +225,18 @@ func TestFailedDeployIsRecorded(t *testing.T) {
 	if sel := activeSelector(t, d); sel != "blue" {
 		t.Errorf("selector %s", sel)
 	}
+
+	// A gate or a watcher marks a color failed at the version it judged;
+	// a verdict about a version the color no longer runs changes nothing.
+	if _, err := d.MarkFailed(ctx, Blue, "0.9.0", "smoke test failed", "gate:smoke"); err == nil || !strings.Contains(err.Error(), "blue runs 1.0.0, not 0.9.0") {
+		t.Errorf("MarkFailed at another version: %v", err)
+	}
+	rec, err := d.MarkFailed(ctx, Blue, "1.0.0", "p95 latency over 500ms", "gate:latency")
+	if err != nil || rec.Event != EventMarkedFailed || rec.By != "gate:latency" {
+		t.Fatalf("MarkFailed: %+v %v", rec, err)
+	}
+	if b := standing(t, d, Blue); b.Phase != Failed || b.Reason != "p95 latency over 500ms" {
+		t.Errorf("blue after MarkFailed: %+v", b)
+	}
+	wantEvent(t, d, "MarkedFailed", "Warning", "blue 1.0.0 is failed", "p95 latency over 500ms", "by gate:latency")
 }

@@ -1,32 +1,31 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// syncBuffer is a bytes.Buffer safe for the signal goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// lines is a writer that hands each write to the test.
+type lines chan string
+
+func (l lines) Write(p []byte) (int, error) {
+	l <- string(p)
+	return len(p), nil
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (l lines) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case s := <-l:
+		return s
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing written in 5 s")
+		return ""
+	}
 }
 
 // TestInterruptTwice: the first signal cancels the run's context; the
@@ -35,9 +34,9 @@ func (s *syncBuffer) String() string {
 // held Lease.
 func TestInterruptTwice(t *testing.T) {
 	sigs := make(chan os.Signal, 2)
-	var stderr syncBuffer
+	stderr := make(lines, 4)
 	exited := make(chan int, 1)
-	ctx, stop := interruptible(context.Background(), sigs, &stderr, func(code int) { exited <- code })
+	ctx, stop := interruptible(context.Background(), sigs, stderr, func(code int) { exited <- code })
 	defer stop()
 	sigs <- syscall.SIGINT
 	select {
@@ -45,14 +44,14 @@ func TestInterruptTwice(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the first signal did not cancel the context")
 	}
-	if !strings.Contains(stderr.String(), "interrupt again to exit at once") {
-		t.Errorf("stderr after the first signal: %q", stderr.String())
+	if l := stderr.next(t); !strings.Contains(l, "interrupt again to exit at once") {
+		t.Errorf("stderr after the first signal: %q", l)
 	}
 	sigs <- syscall.SIGINT
 	select {
 	case code := <-exited:
-		if code != ExitInterrupted || !strings.Contains(stderr.String(), "exiting now; nothing was in flight") {
-			t.Errorf("exit %d, stderr %q", code, stderr.String())
+		if l := stderr.next(t); code != ExitInterrupted || !strings.Contains(l, "exiting now; nothing was in flight") {
+			t.Errorf("exit %d, stderr %q", code, l)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the second signal did not exit")
@@ -62,7 +61,7 @@ func TestInterruptTwice(t *testing.T) {
 // TestStopEndsTheWatch: after stop, signals are not acted on.
 func TestStopEndsTheWatch(t *testing.T) {
 	sigs := make(chan os.Signal, 2)
-	ctx, stop := interruptible(context.Background(), sigs, &syncBuffer{}, func(int) { t.Error("exited after stop") })
+	ctx, stop := interruptible(context.Background(), sigs, make(lines, 4), func(int) { t.Error("exited after stop") })
 	stop()
 	sigs <- syscall.SIGTERM
 	time.Sleep(50 * time.Millisecond)
