@@ -45,16 +45,18 @@ test-e2e: ## bring the test cluster up, run the end-to-end tests, tear it down
 	bash test/run-all.sh e2e
 
 .PHONY: cluster-build
-cluster-build: ## build (once) the Kubernetes control plane used by the e2e tests
+cluster-build: ## build (once) the test cluster: control plane, kubelet, kube-proxy, sandbox image
+	test/deps.sh
 	test/cluster/build.sh
 
 .PHONY: cluster-up
-cluster-up: cluster-build ## start the test cluster on 127.0.0.1; kubeconfig in .run/cluster/kubeconfig
+cluster-up: cluster-build ## start the test cluster with the machine's real node; kubeconfig in .run/cluster/kubeconfig
 	test/cluster/cluster.sh up $(CLUSTER_DIR)
 
 .PHONY: cluster-down
-cluster-down: ## stop the test cluster started by cluster-up
+cluster-down: ## stop the test cluster started by cluster-up; check its node left nothing on the machine
 	test/cluster/cluster.sh down $(CLUSTER_DIR)
+	test/cluster/cluster.sh check $(CLUSTER_DIR)
 
 .PHONY: cluster-status
 cluster-status: ## say whether the test cluster is up and healthy
