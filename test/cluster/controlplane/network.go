@@ -27,9 +27,13 @@ const (
 	// ServiceCIDR is the Services' ClusterIP range (kube-apiserver
 	// --service-cluster-ip-range), routed to the bridge.
 	ServiceCIDR = "198.19.0.0/16"
+	// bridgeMAC is the bridge's fixed, locally administered address.
+	bridgeMAC = "02:52:45:4d:4c:41"
 	// forwardChain is the harness's own filter chain: forwarding stays
 	// between the bridge's ports, so no pod packet is routed off the machine.
 	forwardChain = "REMLA-FORWARD"
+	// outputChain refuses the host's packets to ClusterIPs without a rule.
+	outputChain = "REMLA-OUTPUT"
 )
 
 // chainPrefixes are the iptables chains of the real node: kubelet's and
@@ -57,13 +61,27 @@ func setUpNetwork(ctx context.Context) error {
 	_, pods, _ := net.ParseCIDR(PodCIDR)
 	ones, _ := pods.Mask.Size()
 	steps := [][]string{
-		{"ip", "link", "add", Bridge, "type", "bridge"},
+		// A bridge without a fixed address takes the lowest of its ports'
+		// and changes it as veths come and go; the pods' ARP entries for
+		// their gateway then go stale and connections fail.
+		{"ip", "link", "add", Bridge, "address", bridgeMAC, "type", "bridge"},
 		{"ip", "addr", "add", fmt.Sprintf("%s/%d", NodeIP, ones), "dev", Bridge},
 		{"ip", "link", "set", Bridge, "up"},
 		// Before kube-proxy writes its rules, a packet to a ClusterIP would
 		// otherwise follow the default route out of the machine.
 		{"ip", "route", "add", ServiceCIDR, "dev", Bridge, "src", NodeIP},
+		// A packet to a ClusterIP that kube-proxy's rules did not rewrite
+		// (they are not written yet) is refused at once. Routed on, it would
+		// ask the bridge for the ClusterIP's address and fail with "no route
+		// to host" seconds later, and its conntrack entry would keep later
+		// connections from the same source port from being rewritten.
+		{"iptables", "-w", "-N", outputChain},
+		{"iptables", "-w", "-A", outputChain, "-d", ServiceCIDR, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"},
+		{"iptables", "-w", "-A", outputChain, "-d", ServiceCIDR, "-j", "REJECT"},
+		{"iptables", "-w", "-I", "OUTPUT", "1", "-j", outputChain},
 		{"iptables", "-w", "-N", forwardChain},
+		{"iptables", "-w", "-A", forwardChain, "-d", ServiceCIDR, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"},
+		{"iptables", "-w", "-A", forwardChain, "-d", ServiceCIDR, "-j", "REJECT"},
 		{"iptables", "-w", "-A", forwardChain, "-i", Bridge, "-o", Bridge, "-j", "ACCEPT"},
 		{"iptables", "-w", "-A", forwardChain, "-i", Bridge, "-j", "DROP"},
 		{"iptables", "-w", "-A", forwardChain, "-o", Bridge, "-j", "DROP"},
