@@ -150,7 +150,7 @@ func (l *Load) record(a Answer, err error) {
 	if err != nil {
 		l.res.Failed++
 		if len(l.res.Errors) < 5 {
-			l.res.Errors = append(l.res.Errors, err.Error())
+			l.res.Errors = append(l.res.Errors, s.End.Format("15:04:05.000")+" "+err.Error())
 		}
 	} else {
 		s.Color = a.Color
