@@ -3,9 +3,11 @@ package app
 import (
 	_ "embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -17,6 +19,18 @@ import (
 
 //go:embed openapi.json
 var openAPIDoc []byte
+
+// colorPattern is what a color may look like: it becomes a label value and
+// is shown on the page.
+var colorPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// CheckColor says why c cannot name a deployment color, or returns nil.
+func CheckColor(c string) error {
+	if !colorPattern.MatchString(c) {
+		return fmt.Errorf("color %q: use a short lower-case name such as blue or green", c)
+	}
+	return nil
+}
 
 // Config is what a Server is built from.
 type Config struct {
@@ -63,6 +77,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Color == "" {
 		cfg.Color = "blue"
+	}
+	if err := CheckColor(cfg.Color); err != nil {
+		return nil, err
 	}
 	if cfg.CodeVersion == "" {
 		cfg.CodeVersion = "dev"

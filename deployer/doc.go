@@ -17,6 +17,6 @@
 //   - lease.go: the coordination.k8s.io Lease that serialises long operations.
 //   - monitoring.go: kube-prometheus-stack for init --with-monitoring.
 //
-// The command tree (remlactl) is in deployer/cli; the tests in *_cluster_test
+// The command tree (remlactl) is in cmd/remlactl; the tests in *_cluster_test
 // files and cluster_test.go run against the real control plane of test/cluster.
 package deployer

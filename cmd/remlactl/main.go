@@ -1,5 +1,7 @@
 // Command remlactl deploys the REMLA tag predictor blue-green on Kubernetes:
-// init, deploy, switch, undeploy, status and history. See docs/operations.md.
+// init, deploy, switch, undeploy, status, history and the alert actor. See
+// docs/operations.md. Each verb is one file of this package; root.go holds
+// the common flags, exit codes and error explanation.
 package main
 
 import (
@@ -7,13 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/remla/tagger/deployer/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

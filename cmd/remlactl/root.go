@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
+	"github.com/remla/tagger/cmd/internal/logging"
 	"github.com/remla/tagger/deployer"
 )
 
@@ -23,14 +23,8 @@ const (
 	ExitConflict = 4 // another switch won, or another operator holds the lock
 )
 
-// rootCmd is initialised with the package variables, before any init()
-// function runs, so other files (alert_actor.go) can add commands to it from
-// their init().
-var rootCmd = newRoot()
-
-// Root returns the remlactl command tree.
-func Root() *cobra.Command { return rootCmd }
-
+// newRoot builds a fresh remlactl command tree: every run (and every test)
+// gets its own flags and state.
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "remlactl",
@@ -56,18 +50,21 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 not ready or timed out, 4 conflict or lock
 	pf.String("config", os.Getenv("REMLA_CONFIG"), "remla.yaml with release names, labels, chart and ports (default $REMLA_CONFIG, else REMLA's defaults)")
 	pf.Duration("timeout", 5*time.Minute, "give up after this long")
 	pf.BoolP("verbose", "v", false, "log debug lines, including Helm's")
+	pf.String("log-format", logging.FormatAuto, "text, json, or auto (text on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(), newDeployCmd(), newSwitchCmd(), newUndeployCmd(), newStatusCmd(), newHistoryCmd())
+	root.AddCommand(newInitCmd(), newDeployCmd(), newSwitchCmd(), newUndeployCmd(), newStatusCmd(), newHistoryCmd(),
+		newAlertActorCmd())
 	return root
 }
 
-// Execute runs remlactl with args and returns its exit code; a failure is
-// one line on stderr.
-func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	rootCmd.SetArgs(args)
-	rootCmd.SetOut(stdout)
-	rootCmd.SetErr(stderr)
-	err := rootCmd.ExecuteContext(ctx)
+// execute runs remlactl with args on a fresh command tree and returns its
+// exit code; a failure is one line on stderr.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -77,15 +74,8 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // deployerFromFlags builds a Deployer from the persistent flags
-// --kubeconfig, --context, -n/--namespace and --config.
-func deployerFromFlags(cmd *cobra.Command) (*deployer.Deployer, error) {
-	return deployerWithLogger(cmd, loggerFor(cmd))
-}
-
-// deployerWithLogger is deployerFromFlags for a command that chose its own
-// log format (the alert actor logs JSON off a terminal), so the deployer's
-// lines come out in the same format.
-func deployerWithLogger(cmd *cobra.Command, log *slog.Logger) (*deployer.Deployer, error) {
+// --kubeconfig, --context, -n/--namespace and --config, logging through log.
+func deployerFromFlags(cmd *cobra.Command, log *slog.Logger) (*deployer.Deployer, error) {
 	f := cmd.Flags()
 	kubeconfig, _ := f.GetString("kubeconfig")
 	kctx, _ := f.GetString("context")
@@ -108,13 +98,33 @@ func deployerWithLogger(cmd *cobra.Command, log *slog.Logger) (*deployer.Deploye
 	})
 }
 
-// loggerFor logs text to stderr, debug lines only with -v.
-func loggerFor(cmd *cobra.Command) *slog.Logger {
-	level := slog.LevelInfo
+// loggerFor is the logger of --log-format on stderr, debug lines only with
+// -v: the one constructor of all three binaries (cmd/internal/logging).
+func loggerFor(cmd *cobra.Command) (*slog.Logger, error) {
+	level := "info"
 	if v, _ := cmd.Flags().GetBool("verbose"); v {
-		level = slog.LevelDebug
+		level = "debug"
 	}
-	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	format, _ := cmd.Flags().GetString("log-format")
+	log, err := logging.New(cmd.ErrOrStderr(), level, format)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--log-format: %w", err)}
+	}
+	return log, nil
+}
+
+// setup is the start of every command that talks to the cluster: the
+// logger and a Deployer from the common flags.
+func setup(cmd *cobra.Command) (*deployer.Deployer, *slog.Logger, error) {
+	log, err := loggerFor(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := deployerFromFlags(cmd, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, log, nil
 }
 
 // withTimeout applies --timeout to the command's context.
@@ -149,12 +159,6 @@ func exactArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// isTerminal tells whether w is a terminal, for the live progress line.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 type usageError struct{ error }

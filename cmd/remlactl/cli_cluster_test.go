@@ -1,4 +1,4 @@
-package cli_test
+package main
 
 // End-to-end tests of the remlactl binary on the test cluster: exit codes,
 // the one-line errors and the output formats an operator or script relies on.

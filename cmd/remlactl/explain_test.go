@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"errors"
@@ -45,8 +45,30 @@ func TestExplain(t *testing.T) {
 func TestUsageExitCodes(t *testing.T) {
 	for _, args := range [][]string{{"switch", "purple"}, {"deploy", "green"}, {"status", "-o", "xml"}, {"deploy", "green", "bad/version"}, {"switch", "--nope"}} {
 		var out, errb strings.Builder
-		if code := Execute(t.Context(), args, &out, &errb); code != ExitUsage || strings.Count(errb.String(), "\n") != 1 {
+		if code := execute(t.Context(), args, &out, &errb); code != ExitUsage || strings.Count(errb.String(), "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line", args, code, errb.String())
+		}
+	}
+}
+
+// TestFreshTreePerRun: flags set in one run do not leak into the next,
+// because every run builds its own command tree.
+func TestFreshTreePerRun(t *testing.T) {
+	a := newRoot()
+	if err := a.PersistentFlags().Set("namespace", "staging"); err != nil {
+		t.Fatal(err)
+	}
+	b := newRoot()
+	if got, _ := b.PersistentFlags().GetString("namespace"); got != "" {
+		t.Errorf("a second tree sees -n %q from the first", got)
+	}
+	names := map[string]bool{}
+	for _, c := range b.Commands() {
+		names[c.Name()] = true
+	}
+	for _, want := range []string{"init", "deploy", "switch", "undeploy", "status", "history", "alert-actor"} {
+		if !names[want] {
+			t.Errorf("command %q missing from the tree", want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ nothing. Switching to the active color does nothing.`,
 			if err != nil {
 				return err
 			}
-			d, err := deployerFromFlags(cmd)
+			d, _, err := setup(cmd)
 			if err != nil {
 				return err
 			}

@@ -1,10 +1,9 @@
-package cli
+package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -17,14 +16,12 @@ import (
 // tokenEnv holds the webhook's bearer token when --token-file is not given.
 const tokenEnv = "REMLA_ALERT_TOKEN"
 
-func init() { rootCmd.AddCommand(newAlertActorCmd()) }
-
 func newAlertActorCmd() *cobra.Command {
 	var (
-		listen, path, tokenFile, certFile, keyFile, logFormat string
-		dryRun                                                bool
-		maxBody                                               int64
-		clusterTimeout                                        time.Duration
+		listen, path, tokenFile, certFile, keyFile string
+		dryRun                                     bool
+		maxBody                                    int64
+		clusterTimeout                             time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "alert-actor",
@@ -62,11 +59,7 @@ not apply: the actor runs until it is stopped (SIGINT/SIGTERM).`,
 			if err != nil {
 				return err
 			}
-			log, err := actorLogger(cmd, logFormat)
-			if err != nil {
-				return err
-			}
-			d, err := deployerWithLogger(cmd, log)
+			d, log, err := setup(cmd)
 			if err != nil {
 				return err
 			}
@@ -105,7 +98,6 @@ not apply: the actor runs until it is stopped (SIGINT/SIGTERM).`,
 	f.BoolVar(&dryRun, "dry-run", false, "log the rollback it would make and change nothing")
 	f.Int64Var(&maxBody, "max-body-bytes", alert.DefaultMaxBodyBytes, "refuse larger notifications with 413")
 	f.DurationVar(&clusterTimeout, "cluster-timeout", alert.DefaultTimeout, "deadline for the cluster calls of one notification")
-	f.StringVar(&logFormat, "log-format", "auto", "text, json, or auto (text on a terminal, JSON otherwise)")
 	return cmd
 }
 
@@ -123,25 +115,4 @@ func readToken(file string) (string, error) {
 		return "", usageError{fmt.Errorf("--token-file %s is empty: put the token Alertmanager sends in it", file)}
 	}
 	return t, nil
-}
-
-func actorLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
-	level := slog.LevelInfo
-	if v, _ := cmd.Flags().GetBool("verbose"); v {
-		level = slog.LevelDebug
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	w := cmd.ErrOrStderr()
-	switch format {
-	case "text":
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "auto":
-		if !isTerminal(w) {
-			return slog.New(slog.NewJSONHandler(w, opts)), nil
-		}
-	default:
-		return nil, usageError{fmt.Errorf("--log-format %q: use text, json or auto", format)}
-	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
 }

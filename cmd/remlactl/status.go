@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"encoding/json"
@@ -77,54 +77,6 @@ func printState(w io.Writer, output, ns string, st *deployer.State) error {
 	return tw.Flush()
 }
 
-func newHistoryCmd() *cobra.Command {
-	var output string
-	cmd := &cobra.Command{
-		Use:   "history",
-		Short: "List the traffic switches, newest first",
-		Long: `history lists every recorded switch of traffic (the last 100 by default,
-see historyLimit in remla.yaml), newest first: when, from, to, why and who
-(operator:<user>@<host> or alert:<alertname>).`,
-		Example: `  remlactl history
-  remlactl history -o json`,
-		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, st, err := readState(cmd, output)
-			if err != nil {
-				return err
-			}
-			return printHistory(cmd.OutOrStdout(), output, st.History)
-		},
-	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
-	return cmd
-}
-
-func printHistory(w io.Writer, output string, h []deployer.SwitchRecord) error {
-	if h == nil {
-		h = []deployer.SwitchRecord{}
-	}
-	switch output {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(h)
-	case "yaml":
-		b, err := yaml.Marshal(h)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tFROM\tTO\tBY\tREASON\tINCIDENT")
-	for _, r := range h {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Format(time.RFC3339), orNone(r.From), r.To, dash(r.By), dash(r.Reason), dash(r.Incident))
-	}
-	return tw.Flush()
-}
-
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -138,7 +90,7 @@ func readState(cmd *cobra.Command, output string) (*deployer.Deployer, *deployer
 	if output != "table" && output != "json" && output != "yaml" {
 		return nil, nil, usageError{fmt.Errorf("unknown output %q: use table, json or yaml", output)}
 	}
-	d, err := deployerFromFlags(cmd)
+	d, _, err := setup(cmd)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bytes"
@@ -54,10 +54,10 @@ func TestPrintGolden(t *testing.T) {
 				}
 				want, err := os.ReadFile(golden)
 				if err != nil {
-					t.Fatalf("%v (run go test ./deployer/cli -update)", err)
+					t.Fatalf("%v (run go test ./cmd/remlactl -update)", err)
 				}
 				if !bytes.Equal(b.Bytes(), want) {
-					t.Errorf("%s differs; review and run go test ./deployer/cli -update\n--- got:\n%s", golden, b.String())
+					t.Errorf("%s differs; review and run go test ./cmd/remlactl -update\n--- got:\n%s", golden, b.String())
 				}
 			})
 		}
