@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -209,31 +208,17 @@ func importImage(ctx context.Context, socket, archive, baseName string) error {
 // shimsOf lists the live containerd-shim processes serving the containerd
 // at socket: the shim's command line names the daemon's address.
 func shimsOf(socket string) []Proc {
-	entries, _ := os.ReadDir("/proc")
-	var found []Proc
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	return liveProcs(func(args []string) bool {
 		if !strings.Contains(filepath.Base(args[0]), "containerd-shim") {
-			continue
+			return false
 		}
 		for i, a := range args[:len(args)-1] {
 			if a == "-address" && args[i+1] == socket {
-				st, err := readStat(pid)
-				if err == nil && st.state != 'Z' {
-					found = append(found, Proc{Name: "containerd-shim", PID: pid, StartTicks: st.startTicks})
-				}
+				return true
 			}
 		}
-	}
-	return found
+		return false
+	})
 }
 
 // killPIDs sends SIGKILL to each live PID and waits for it to go.

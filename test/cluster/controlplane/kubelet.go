@@ -104,22 +104,22 @@ func kubeProxyArgs(n *NodeState) []string {
 	return []string{"--config=" + n.dir("kube-proxy.yaml"), "--v=1"}
 }
 
-// httpHealthy succeeds when GET url answers 200.
-func httpHealthy(ctx context.Context, url string) error {
+// httpGet returns the start of the body of a 200 answer to GET url.
+func httpGet(ctx context.Context, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, body)
+		return body, fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, body)
 	}
-	return nil
+	return body, nil
 }
 
 func localURL(port int, path string) string {

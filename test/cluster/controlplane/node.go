@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,21 +41,15 @@ func newClient(kubeconfigPath string) (*client, error) {
 }
 
 func etcdHealthy(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/health", nil)
+	body, err := httpGet(ctx, url+"/health")
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	var h struct {
 		Health string `json:"health"`
 	}
 	if err := json.Unmarshal(body, &h); err != nil || h.Health != "true" {
-		return fmt.Errorf("etcd /health answered %d %q", resp.StatusCode, body)
+		return fmt.Errorf("etcd /health answered %q", body)
 	}
 	return nil
 }

@@ -261,7 +261,8 @@ func (u *upper) startNode(ctx context.Context, n *NodeState, c *client, launch f
 		return err
 	}
 	return u.wait(ctx, "kube-proxy to sync its iptables rules", 60*time.Second, func(ctx context.Context) error {
-		return httpHealthy(ctx, localURL(n.ProxyHealthzPort, "/healthz"))
+		_, err := httpGet(ctx, localURL(n.ProxyHealthzPort, "/healthz"))
+		return err
 	})
 }
 
@@ -405,25 +406,4 @@ func Leftovers(ctx context.Context, dir string) ([]string, error) {
 		left = append(left, "claim "+machineClaim)
 	}
 	return left, nil
-}
-
-// processesMentioning lists the live processes whose command line contains s.
-func processesMentioning(s string) []string {
-	entries, _ := os.ReadDir("/proc")
-	var found []string
-	self := os.Getpid()
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscan(e.Name(), &pid); err != nil || pid == self {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(b), s) {
-			continue
-		}
-		if st, err := readStat(pid); err == nil && st.state != 'Z' {
-			found = append(found, fmt.Sprintf("%d %s", pid, strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")))
-		}
-	}
-	return found
 }
