@@ -81,3 +81,74 @@ func answeredBy(t *testing.T, ctx context.Context, base string, c Color) {
 		}
 	}
 }
+
+// BenchmarkSwitchToFirstAnswer measures `remlactl switch` to the first
+// request through the active Service's ClusterIP answered by the new color:
+// the Service update, the EndpointSlice controller, kube-proxy's sync.
+// Requests are sent back to back, each on a new connection.
+// Run: make bench-deploy
+func BenchmarkSwitchToFirstAnswer(b *testing.B) {
+	d, base := twoColors(b)
+	ctx := testCtx(b)
+	to := Green
+	var worst time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if _, err := d.Switch(ctx, to, SwitchOptions{Reason: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			a, err := clustertest.Predict(ctx, base, "How to parse JSON in Python")
+			if err == nil && a.Color == string(to) {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				b.Fatalf("no answer from %s 30s after the switch (%v)", to, err)
+			}
+		}
+		worst = max(worst, time.Since(start))
+		to = other(to)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/switch-to-answer")
+	b.ReportMetric(float64(worst.Milliseconds()), "ms-worst")
+}
+
+// BenchmarkSwitchUnderLoad counts the requests that fail while traffic
+// switches back and forth under a steady load through the ClusterIP (8
+// workers, a new connection per request); the goal is 0.
+// Run: make bench-deploy
+func BenchmarkSwitchUnderLoad(b *testing.B) {
+	d, base := twoColors(b)
+	ctx := testCtx(b)
+	load := clustertest.StartLoad(ctx, base, 8)
+	defer load.Stop()
+	to := Green
+	for b.Loop() {
+		if _, err := d.Switch(ctx, to, SwitchOptions{Reason: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond) // load on the new color before the next switch
+		to = other(to)
+	}
+	res := load.Stop()
+	b.ReportMetric(float64(res.Failed), "failed")
+	b.ReportMetric(float64(res.Requests), "requests")
+	if res.Failed > 0 {
+		b.Logf("failures: %v", res.Errors)
+	}
+}
+
+// twoColors deploys blue (active) and green, and returns the deployer and
+// the active Service's URL.
+func twoColors(b *testing.B) (*Deployer, string) {
+	ns := clustertest.Namespace(b)
+	d := newTestDeployer(b, ns, "operator:bench")
+	ctx := testCtx(b)
+	if err := d.Init(ctx, "1", quick); err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Deploy(ctx, Green, "2", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+		b.Fatal(err)
+	}
+	return d, clustertest.ServiceURL(b, ns, d.cfg.ActiveService)
+}
