@@ -33,7 +33,9 @@ fi
 export REMLA_TEST_MODEL=$model_dir/latest.model
 
 stamp "test cluster"
-test/cluster/build.sh >/dev/null
+cluster_bin=$(test/cluster/build.sh | tail -n 1)
+# Debian's Prometheus has no Kubernetes service discovery; build.sh builds one.
+export REMLA_TEST_PROMETHEUS=$cluster_bin/prometheus
 cluster_dir=$run_dir/cluster
 test/cluster/cluster.sh down "$cluster_dir" >/dev/null 2>&1 || true
 
