@@ -570,7 +570,9 @@ func renderAlertmanagerConfig(t *testing.T, src, dir, webhookURL, tokenFile stri
 // to app_version (model_info has a version label of its own: the model's).
 func writePrometheusConfig(t *testing.T, path, rules, amAddr, kubeconfig, ns string, c *deployer.Config, actorAddr string) {
 	t.Helper()
-	label := func(k string) string { return "__meta_kubernetes_pod_label_" + strings.NewReplacer("-", "_", ".", "_", "/", "_").Replace(k) }
+	label := func(k string) string {
+		return "__meta_kubernetes_pod_label_" + strings.NewReplacer("-", "_", ".", "_", "/", "_").Replace(k)
+	}
 	cfg := fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 1s
