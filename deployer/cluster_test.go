@@ -511,7 +511,9 @@ func TestDocumentedRole(t *testing.T) {
 		t.Fatalf("deploy with the documented Role: %v", err)
 	}
 	err = d.Deploy(ctx, Blue, "3", DeployOptions{Timeout: 5 * time.Second, Replicas: 1, PodLabels: map[string]string{neverReady: "true"}})
-	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "ImagePullBackOff") {
+	// A real pull from the node's refused registry: ErrImagePull until the
+	// kubelet backs off, ImagePullBackOff after.
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "ImagePull") {
 		t.Errorf("the diagnosis of a failed rollout with the documented Role: %v", err)
 	}
 	if _, err := d.Switch(ctx, Blue, SwitchOptions{Force: true}); err != nil {

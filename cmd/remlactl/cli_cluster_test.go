@@ -77,7 +77,7 @@ func TestRemlactlOnCluster(t *testing.T) {
 	r = run(t, kc, ns, "deploy", "blue", "9.0.0", "--pod-label", "remla.test/never-ready=true", "--replicas", "1", "--timeout", "8s")
 	line := lastLine(r.stderr)
 	if r.code != 3 || !strings.HasPrefix(line, "remlactl: blue 9.0.0 not ready after") || !strings.Contains(line, "pod remla-blue-") ||
-		!strings.Contains(line, "ImagePullBackOff") || !strings.Contains(line, "traffic stays on green") {
+		!strings.Contains(line, "ImagePull") || !strings.Contains(line, "traffic stays on green") { // ErrImagePull, then ImagePullBackOff
 		t.Errorf("never-ready deploy: exit %d, last line %q", r.code, line)
 	}
 
