@@ -11,6 +11,10 @@ import (
 // RealNodeName is the name the kubelet registers the real node under.
 const RealNodeName = "remla-node"
 
+// clusterDNS is the pods' nameserver address: in the Service range, with no
+// Service behind it.
+const clusterDNS = "198.19.0.10"
+
 // kubeletConfig is the KubeletConfiguration of the real node. What this host
 // needs: the cgroup v1 hybrid layout (failCgroupV1: false, cgroupfs), a
 // cgroup root of its own, every directory in the node directory, no port of
@@ -42,6 +46,9 @@ volumePluginDir: %s
 staticPodPath: ""
 failSwapOn: false
 resolvConf: ""
+# No DNS server runs; an address in the Service range, where nothing
+# answers, spares every pod a MissingClusterDNS event.
+clusterDNS: [%s]
 clusterDomain: cluster.local
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
@@ -54,7 +61,7 @@ serializeImagePulls: false
 maxPods: 110
 shutdownGracePeriod: 0s
 `, CgroupRoot, n.ContainerdSocket, NodeIP, n.KubeletPort, n.KubeletHealthzPort, caFile,
-		n.dir("pod-logs"), n.dir("kubelet/volume-plugins"))
+		n.dir("pod-logs"), n.dir("kubelet/volume-plugins"), clusterDNS)
 }
 
 func kubeletArgs(n *NodeState) []string {
