@@ -123,7 +123,7 @@ func TestBakeWaitsOrSaysWhy(t *testing.T) {
 		t.Fatalf("bake: %+v %v, progress %v", s, err, seen)
 	}
 
-	if err := d.Deploy(ctx, Blue, "3", DeployOptions{Timeout: time.Minute, Bake: time.Minute}); err != nil {
+	if err := d.Deploy(ctx, Blue, "7", DeployOptions{Timeout: time.Minute, Bake: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -132,13 +132,13 @@ func TestBakeWaitsOrSaysWhy(t *testing.T) {
 		done <- err
 	}()
 	time.Sleep(500 * time.Millisecond)
-	if _, err := d.Rollback(ctx, RollbackRequest{Reason: "3 hurts"}); err != nil {
+	if _, err := d.Rollback(ctx, RollbackRequest{Reason: "7 hurts"}); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-done:
 		var be *BakeError
-		if !errors.As(err, &be) || be.Standing.Phase != Failed || be.Active != Green || !strings.Contains(err.Error(), "rolled back: 3 hurts") {
+		if !errors.As(err, &be) || be.Standing.Phase != Failed || be.Active != Green || !strings.Contains(err.Error(), "rolled back: 7 hurts") {
 			t.Errorf("bake of a color rolled back from: %v", err)
 		}
 	case <-time.After(10 * time.Second):

@@ -8,6 +8,15 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v umoci >/dev/null 2>&1 || need+=(umoci)
+# The test cluster's real node: Debian's containerd 1.6 and runc, the CNI
+# plugins, iptables (nf_tables) and conntrack for kube-proxy, and nft to remove
+# the empty nftables tables iptables-nft leaves.
+[ -x /usr/bin/containerd ] || need+=(containerd)
+command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || need+=(runc)
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+[ -x /usr/sbin/iptables ] || need+=(iptables)
+[ -x /usr/sbin/conntrack ] || need+=(conntrack)
+[ -x /usr/sbin/nft ] || need+=(nftables)
 if [ "${REMLA_DEPS_BENCH:-}" = 1 ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
 fi

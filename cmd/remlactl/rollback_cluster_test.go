@@ -28,6 +28,7 @@ import (
 func TestRollbackCommand(t *testing.T) {
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
+	clustertest.AppImage(t, clustertest.Good, "1.0.0", "2.0.0", "3.0.0")
 	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}
@@ -92,6 +93,8 @@ func TestRollbackCommand(t *testing.T) {
 func TestSecondInterruptSaysWhatIsLeft(t *testing.T) {
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
+	// 9.9.9 is not imported: its pull fails for real, so the deploy waits.
+	clustertest.AppImage(t, clustertest.Good, "1.0.0")
 	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}

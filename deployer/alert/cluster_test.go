@@ -18,6 +18,7 @@ import (
 // stable) and deploys green 1.1.0, which takes the traffic and bakes.
 func realGreenBad(t testing.TB, ctx context.Context, ns, who string) *deployer.Deployer {
 	t.Helper()
+	clustertest.AppImage(t, clustertest.Good, "1.0.0", "1.1.0")
 	d, err := deployer.New(deployer.Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who})
 	if err != nil {
 		t.Fatal(err)
