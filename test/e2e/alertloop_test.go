@@ -385,6 +385,13 @@ func TestAlertLoopRollsBack(t *testing.T) {
 		a, err := clustertest.Predict(ctx, l.active, titles[0])
 		return err == nil && a.Color == "green" && len(a.Tags) > 0, err
 	})
+	// Prometheus must scrape the fixed pods before their answers count:
+	// increase() cannot see what a counter did before its first scrape, and
+	// service discovery adds new targets only every few seconds.
+	waitFor(t, "prometheus to scrape both fixed green pods", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		r, err := promQuery(ctx, promURL, `up{color="green", app_version="`+fixedVersion+`"} == 1`)
+		return len(r) == 2, err
+	})
 	// The good model tags titles[0] (answeredByBlue checked); some other
 	// titles get no tag from it either.
 	for i := 0; i < 20*badPredictions; i++ {
@@ -738,27 +745,33 @@ func actorMetric(ctx context.Context, actorURL, series string) (float64, error) 
 }
 
 // actorSwitchDuration reads the actor's own handling time of the webhook
-// that switched, from its JSON log.
+// that switched, from its JSON log. The line is written when the answer is,
+// after the Events that follow the switch: the selector moves before it, so
+// wait for it a little.
 func actorSwitchDuration(t *testing.T, logPath string) time.Duration {
 	t.Helper()
-	f, err := os.Open(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var l struct {
-			Msg      string `json:"msg"`
-			Result   string `json:"result"`
-			Duration int64  `json:"duration"`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(logPath)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "webhook handled" && l.Result == "switched" {
-			return time.Duration(l.Duration)
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			var l struct {
+				Msg      string `json:"msg"`
+				Result   string `json:"result"`
+				Duration int64  `json:"duration"`
+			}
+			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "webhook handled" && l.Result == "switched" {
+				return time.Duration(l.Duration)
+			}
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no \"webhook handled\" line with result switched in %s", logPath)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("no \"webhook handled\" line with result switched in %s", logPath)
-	return 0
 }
 
 // assertState checks the selector, the active color, that blue stays the
