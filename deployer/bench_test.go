@@ -1,6 +1,7 @@
 package deployer
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -17,7 +18,9 @@ import (
 func BenchmarkDeployToSwitch(b *testing.B) {
 	ns := clustertest.Namespace(b)
 	d := newTestDeployer(b, ns, "operator:bench")
-	ctx := testCtx(b)
+	// Real pods take seconds per deploy: more than testCtx's 3 minutes for 20.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
 	if err := d.Init(ctx, "0", quick); err != nil {
 		b.Fatal(err)
 	}

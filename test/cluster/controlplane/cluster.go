@@ -400,14 +400,13 @@ func (u *upper) run(ctx context.Context) (*State, error) {
 	u.state = State{BinDir: o.BinDir, Server: server, EtcdURL: etcdURL, Started: u.begin}
 	if o.RealNode {
 		n, err := u.prepareNode(ctx, p, server, ports[3:])
-		if n != nil || err == nil {
-			u.state.Node = n
+		u.state.Node = n
+		// Recorded before any process, so that down undoes a failure from
+		// here on, this one included.
+		if werr := writeState(o.Dir, &u.state); err == nil {
+			err = werr
 		}
 		if err != nil {
-			return nil, err
-		}
-		// Recorded before any process, so a failure from here on is undone.
-		if err := writeState(o.Dir, &u.state); err != nil {
 			return nil, err
 		}
 	}

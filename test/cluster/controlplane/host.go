@@ -177,8 +177,11 @@ func removeCgroups() []error {
 
 // globalPaths are the fixed paths the node's components create outside the
 // run directory: containerd's shim sockets (/run/containerd/s), the pods'
-// network namespaces, libcni's result cache, kubelet's log symlinks.
-var globalPaths = []string{"/run/containerd", netnsDir, "/var/lib/cni", "/var/log/containers", "/var/log/pods"}
+// network namespaces, libcni's result cache, kubelet's log symlinks, its
+// device-plugin socket (/var/lib/kubelet/device-plugins, a constant) and
+// the default flex-volume directory.
+var globalPaths = []string{"/run/containerd", netnsDir, "/var/lib/cni", "/var/log/containers", "/var/log/pods",
+	"/var/lib/kubelet", "/usr/libexec/kubernetes"}
 
 // absentPaths returns the globalPaths that do not exist now.
 func absentPaths() []string {

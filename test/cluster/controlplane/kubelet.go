@@ -69,6 +69,7 @@ func kubeletArgs(n *NodeState) []string {
 		"--config=" + n.dir("kubelet.yaml"),
 		"--kubeconfig=" + n.dir("kubelet.kubeconfig"),
 		"--root-dir=" + n.dir("kubelet"),
+		"--cert-dir=" + n.dir("kubelet/pki"), // defaults to /var/lib/kubelet/pki, whatever --root-dir says
 		"--hostname-override=" + RealNodeName,
 		"--node-ip=" + NodeIP,
 		"--node-labels=remla.test/node=real",

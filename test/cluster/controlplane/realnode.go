@@ -163,7 +163,9 @@ func interfaceNames() []string {
 }
 
 // prepareNode records the machine as it is, writes the claim and every
-// configuration file, and sets up the cgroup root and the network.
+// configuration file, and sets up the cgroup root and the network. Once the
+// claim is written it returns the NodeState even with an error, so that
+// what was set up can be torn down.
 func (u *upper) prepareNode(ctx context.Context, p pki, server string, ports []int) (*NodeState, error) {
 	n := &NodeState{
 		Owner:              u.o.Dir,
@@ -183,10 +185,10 @@ func (u *upper) prepareNode(ctx context.Context, p pki, server string, ports []i
 		return nil, fmt.Errorf("claim the real node: %w", err)
 	}
 	if err := writeJSON(nodeFile(u.o.Dir), n); err != nil {
-		return nil, err
+		return n, err
 	}
 	if err := writeContainerdFiles(n); err != nil {
-		return nil, err
+		return n, err
 	}
 	kubeconfigs := map[string][2]string{
 		"kubelet.kubeconfig":    {p.NodeCert, p.NodeKey},
@@ -195,28 +197,28 @@ func (u *upper) prepareNode(ctx context.Context, p pki, server string, ports []i
 	for name, cert := range kubeconfigs {
 		kc, err := kubeconfigFor(server, p.CACert, cert[0], cert[1])
 		if err != nil {
-			return nil, err
+			return n, err
 		}
 		if err := os.WriteFile(n.dir(name), kc, 0o600); err != nil {
-			return nil, fmt.Errorf("write %s: %w", name, err)
+			return n, fmt.Errorf("write %s: %w", name, err)
 		}
 	}
 	if err := os.WriteFile(n.dir("kubelet.yaml"), []byte(kubeletConfig(n, p.CACert)), 0o644); err != nil {
-		return nil, err
+		return n, err
 	}
 	if err := os.WriteFile(n.dir("kube-proxy.yaml"), []byte(kubeProxyConfig(n)), 0o644); err != nil {
-		return nil, err
+		return n, err
 	}
 	for _, d := range []string{"pod-logs", "kubelet/volume-plugins"} {
 		if err := os.MkdirAll(n.dir(d), 0o755); err != nil {
-			return nil, err
+			return n, err
 		}
 	}
 	if err := makeCgroupRoot(); err != nil {
-		return nil, err
+		return n, err
 	}
 	if err := setUpNetwork(ctx); err != nil {
-		return nil, err
+		return n, err
 	}
 	return n, nil
 }

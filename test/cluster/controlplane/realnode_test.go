@@ -157,3 +157,25 @@ func TestRealNodeUpDownLeavesNothing(t *testing.T) {
 		t.Errorf("left on the machine after down:\n  %s\nlog:\n%s", strings.Join(left, "\n  "), log.String())
 	}
 }
+
+// TestRealNodeFailedUpLeavesNothing: a kubelet that cannot start fails up
+// with its log's tail, and what was set up for the node is taken down.
+func TestRealNodeFailedUpLeavesNothing(t *testing.T) {
+	bin := binDir(t)
+	realNodeFree(t)
+	dir := t.TempDir()
+	t.Cleanup(func() { _ = Down(context.Background(), dir, nil) })
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	_, err := Up(ctx, Options{Dir: dir, BinDir: bin, RealNode: true, ExtraArgs: map[string][]string{Kubelet: {"--no-such-flag"}}})
+	if err == nil || !strings.Contains(err.Error(), "kubelet exited") || !strings.Contains(err.Error(), "no-such-flag") {
+		t.Fatalf("up with a bad kubelet flag: %v; want kubelet's exit with its log", err)
+	}
+	left, err := Leftovers(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("left on the machine after a failed up:\n  %s", strings.Join(left, "\n  "))
+	}
+}
