@@ -75,7 +75,7 @@ func TestFeedbackAPI(t *testing.T) {
 	}
 	// Stored, with what the user said.
 	var got []string
-	if err := ts.store.Each(t.Context(), func(r feedback.Record) error {
+	if err := ts.store.Each(t.Context(), feedback.Filter{}, func(r feedback.Record) error {
 		got = append(got, strings.TrimSpace(fmt.Sprintln(r.PredictionID == id, r.Title, r.Happy, r.Predicted, r.CorrectTags, r.WrongTags, r.MissingTags, r.ModelVersion, r.Color)))
 		return nil
 	}); err != nil {

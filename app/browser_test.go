@@ -65,7 +65,7 @@ func artifact(t *testing.T, name string, png []byte) {
 func storedRecords(t *testing.T, ts *testServer) []feedback.Record {
 	t.Helper()
 	var out []feedback.Record
-	if err := ts.store.Each(t.Context(), func(r feedback.Record) error { out = append(out, r); return nil }); err != nil {
+	if err := ts.store.Each(t.Context(), feedback.Filter{}, func(r feedback.Record) error { out = append(out, r); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return out

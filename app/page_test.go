@@ -71,7 +71,7 @@ func TestPageWithoutJavaScript(t *testing.T) {
 		t.Fatal("after feedback the page does not thank the user and hide the form")
 	}
 	var stored string
-	ts.store.Each(t.Context(), func(r feedback.Record) error {
+	ts.store.Each(t.Context(), feedback.Filter{}, func(r feedback.Record) error {
 		stored = fmt.Sprint(r.Happy, r.CorrectTags, r.WrongTags, r.MissingTags)
 		return nil
 	})

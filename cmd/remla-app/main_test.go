@@ -150,7 +150,7 @@ func stored(t *testing.T, db string) map[string]bool {
 	}
 	defer s.Close()
 	out := map[string]bool{}
-	if err := s.Each(context.Background(), func(r feedback.Record) error { out[r.PredictionID] = r.Happy; return nil }); err != nil {
+	if err := s.Each(context.Background(), feedback.Filter{}, func(r feedback.Record) error { out[r.PredictionID] = r.Happy; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return out

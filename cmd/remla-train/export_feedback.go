@@ -38,7 +38,7 @@ func runExportFeedback(ctx context.Context, args []string) error {
 		defer f.Close()
 		w = f
 	}
-	st, err := store.ExportTSV(ctx, w)
+	st, err := feedback.ExportTSV(ctx, store, feedback.Filter{}, w)
 	if err != nil {
 		return err
 	}
