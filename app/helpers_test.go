@@ -57,6 +57,9 @@ func newFake() fakePredictor {
 	}
 }
 
+// testKeys sign the test servers' prediction ids.
+var testKeys = [][]byte{[]byte("test signing key, 32 bytes or more, never used in production")}
+
 // testServer is a Server on httptest with a real SQLite store in a temp dir.
 type testServer struct {
 	*Server
@@ -72,7 +75,7 @@ func startServer(t *testing.T, p Predictor) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Predictor: p, Store: store, Color: "green", CodeVersion: "test",
+	s, err := New(Config{Predictor: p, Store: store, Color: "green", CodeVersion: "test", SigningKeys: testKeys,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -50,21 +50,32 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps a request body; 64 KiB when 0.
 	MaxBodyBytes int64
-	// KeepPredictions is how many recent predictions are remembered for
-	// feedback; 20000 when 0.
-	KeepPredictions int
+	// SigningKeys sign and check prediction ids (predictionid.go): the
+	// first signs, every one verifies, so a new key can be rolled out
+	// ahead of its use. Every replica of every color must have the same
+	// keys. Required; each at least MinSigningKeyLen bytes.
+	SigningKeys [][]byte
+	// Retention is how long after a prediction its answer is taken;
+	// DefaultRetention when 0.
+	Retention time.Duration
 }
+
+// DefaultRetention is how long a prediction takes its answer unless
+// configured: long enough for any person who left a tab open, short enough
+// that an id found in an old log or link cannot feed today's metrics.
+const DefaultRetention = 30 * 24 * time.Hour
 
 // Server is the tagger's HTTP server. Build it with New and serve Handler.
 type Server struct {
-	cfg         Config
-	version     string
-	known       map[string]struct{}
-	log         *slog.Logger
-	metrics     *metrics
-	predictions *predictions
-	pages       *template.Template
-	engine      *gin.Engine
+	cfg     Config
+	version string
+	known   map[string]struct{}
+	log     *slog.Logger
+	metrics *metrics
+	ids     *predictionIDs
+	health  *storeHealth
+	pages   *template.Template
+	engine  *gin.Engine
 }
 
 // New checks cfg and builds the server and its routes.
@@ -90,26 +101,32 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
-	if cfg.KeepPredictions <= 0 {
-		cfg.KeepPredictions = 20000
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
 	}
 	pages, err := web.Templates()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		cfg:         cfg,
-		version:     cfg.Predictor.Version(),
-		known:       map[string]struct{}{},
-		log:         cfg.Logger,
-		predictions: newPredictions(cfg.KeepPredictions),
-		pages:       pages,
+		cfg:     cfg,
+		version: cfg.Predictor.Version(),
+		known:   map[string]struct{}{},
+		log:     cfg.Logger,
+		health:  newStoreHealth(cfg.Store),
+		pages:   pages,
+	}
+	if s.ids, err = newPredictionIDs(cfg.SigningKeys, cfg.Retention, s.version, cfg.Color); err != nil {
+		return nil, err
 	}
 	for _, t := range cfg.Predictor.Tags() {
 		s.known[t] = struct{}{}
 	}
-	s.metrics = newMetrics(s.version, cfg.Color)
-	s.routes()
+	s.metrics = newMetrics(s.version, cfg.Color, s.health)
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
+	s.health.status() // the first check, in the background
 	return s, nil
 }
 
@@ -126,7 +143,7 @@ func (s *Server) Routes() []string {
 	return out
 }
 
-func (s *Server) routes() {
+func (s *Server) routes() error {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
@@ -166,6 +183,7 @@ func (s *Server) routes() {
 		c.String(http.StatusMethodNotAllowed, "method %s is not allowed here\n", c.Request.Method)
 	})
 	s.engine = e
+	return nil
 }
 
 func isAPI(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
