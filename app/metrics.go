@@ -38,10 +38,20 @@ type metrics struct {
 	otherHappy, otherUnhappy atomic.Uint64
 	latency                  prometheus.Histogram
 	requests                 *prometheus.CounterVec
+	rateLimited              *prometheus.CounterVec
+	crossSiteRefused         prometheus.Counter
 }
 
 func newMetrics(modelVersion, color string, health *storeHealth) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rate_limited_total",
+		Help: "Requests refused with 429 because one client sent too many, by what they asked for (predictions or answers).",
+	}, []string{"what"})
+	m.crossSiteRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cross_site_refused_total",
+		Help: "Posts refused with 403 because a browser sent them from another site's page.",
+	})
 	storeUp := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "feedback_store_up",
 		Help: "1 when the feedback store answered its last check or save, 0 when it did not (checked at most every 5 s; a down store never makes the server unready).",
@@ -62,7 +72,7 @@ func newMetrics(modelVersion, color string, health *storeHealth) *metrics {
 	})
 	info.Set(1)
 	m.reg.MustRegister(
-		m, m.latency, m.requests, storeUp, info,
+		m, m.latency, m.requests, m.rateLimited, m.crossSiteRefused, storeUp, info,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

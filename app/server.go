@@ -58,6 +58,16 @@ type Config struct {
 	// Retention is how long after a prediction its answer is taken;
 	// DefaultRetention when 0.
 	Retention time.Duration
+	// RateLimit caps each client's predictions and answers; the zero value
+	// limits nothing (remla-app applies DefaultRateLimit).
+	RateLimit RateLimit
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR ranges)
+	// whose X-Forwarded-For names the client; none when empty, so a client
+	// cannot pick the address it is rate-limited as.
+	TrustedProxies []string
+	// TrustedOrigins are other origins (scheme://host[:port]) whose pages
+	// may post the forms, e.g. when a proxy rewrites the Host header.
+	TrustedOrigins []string
 }
 
 // DefaultRetention is how long a prediction takes its answer unless
@@ -67,15 +77,17 @@ const DefaultRetention = 30 * 24 * time.Hour
 
 // Server is the tagger's HTTP server. Build it with New and serve Handler.
 type Server struct {
-	cfg     Config
-	version string
-	known   map[string]struct{}
-	log     *slog.Logger
-	metrics *metrics
-	ids     *predictionIDs
-	health  *storeHealth
-	pages   *template.Template
-	engine  *gin.Engine
+	cfg         Config
+	version     string
+	known       map[string]struct{}
+	log         *slog.Logger
+	metrics     *metrics
+	ids         *predictionIDs
+	health      *storeHealth
+	crossOrigin *http.CrossOriginProtection
+	limits      struct{ predict, feedback *limiter }
+	pages       *template.Template
+	engine      *gin.Engine
 }
 
 // New checks cfg and builds the server and its routes.
@@ -119,6 +131,11 @@ func New(cfg Config) (*Server, error) {
 	if s.ids, err = newPredictionIDs(cfg.SigningKeys, cfg.Retention, s.version, cfg.Color); err != nil {
 		return nil, err
 	}
+	if s.crossOrigin, err = newCrossOrigin(cfg.TrustedOrigins); err != nil {
+		return nil, err
+	}
+	s.limits.predict = newLimiter("predictions", cfg.RateLimit.Predict)
+	s.limits.feedback = newLimiter("answers", cfg.RateLimit.Feedback)
 	for _, t := range cfg.Predictor.Tags() {
 		s.known[t] = struct{}{}
 	}
@@ -148,19 +165,28 @@ func (s *Server) routes() error {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
+	// gin trusts every proxy unless told; a client could then name any
+	// address in X-Forwarded-For and dodge its rate limit.
+	if err := e.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return fmt.Errorf("trusted proxies: %w; give IP addresses or CIDR ranges", err)
+	}
 	e.Use(s.metrics.countRequests, s.logRequests, s.recover, securityHeaders)
+	// Cheap refusals come before the body is read: the media type (JSON
+	// routes), the origin, then the client's rate (crosssite.go,
+	// ratelimit.go).
 	limit := s.limitBody
+	predictRate, answerRate := s.rateLimit(s.limits.predict), s.rateLimit(s.limits.feedback)
 
 	e.GET("/", s.page)
-	e.POST("/", limit, s.pagePredict)
-	e.POST("/feedback", limit, s.pageFeedback)
+	e.POST("/", s.sameOrigin, predictRate, limit, s.pagePredict)
+	e.POST("/feedback", s.sameOrigin, answerRate, limit, s.pageFeedback)
 	e.GET("/static/*path", s.static())
 
-	e.POST("/predict", limit, s.seedPredict)
+	e.POST("/predict", requireJSON, s.sameOrigin, predictRate, limit, s.seedPredict)
 	api := e.Group("/api")
 	api.GET("/openapi.json", s.openAPI)
-	api.POST("/v1/predict", limit, s.apiPredict)
-	api.POST("/v1/feedback", limit, s.apiFeedback)
+	api.POST("/v1/predict", requireJSON, s.sameOrigin, predictRate, limit, s.apiPredict)
+	api.POST("/v1/feedback", requireJSON, s.sameOrigin, answerRate, limit, s.apiFeedback)
 	api.GET("/v1/tags", s.apiTags)
 
 	e.GET("/healthz", s.healthz)
@@ -225,7 +251,9 @@ func (s *Server) recover(c *gin.Context) {
 func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer a browser sends
+	// "Origin: null" on the page's own form posts (crosssite.go).
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	c.Next()
 }

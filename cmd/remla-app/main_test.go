@@ -327,6 +327,9 @@ func TestBadStart(t *testing.T) {
 		{"bad address", []string{"-model", modelPath, "-addr", "127.0.0.1:99999"}, "-addr"},
 		{"stray argument", []string{"-model", modelPath, "serve"}, "unexpected argument"},
 		{"unknown flag", []string{"-port", "80"}, "flag provided but not defined"},
+		{"short retention", []string{"-model", modelPath, "-feedback-retention", "1m"}, "at least 1h"},
+		{"no burst", []string{"-model", modelPath, "-rate-limit-predict-burst", "0"}, "bursts 1 or more"},
+		{"bad proxy", []string{"-model", modelPath, "-trusted-proxies", "not-an-ip"}, "trusted proxies"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// Defaults first: a later flag wins, and a stray argument stays last.
@@ -338,5 +341,26 @@ func TestBadStart(t *testing.T) {
 				t.Fatalf("err %v, output %q; want a failure saying %q", err, out, tt.says)
 			}
 		})
+	}
+}
+
+// TestRateLimitFlags: with loopback limited, the third prediction in a
+// burst of two is refused with 429 and Retry-After.
+func TestRateLimitFlags(t *testing.T) {
+	p := start(t, []string{"-model", testenv.Model(t), "-addr", "127.0.0.1:0", "-feedback-db", filepath.Join(t.TempDir(), "fb.db"),
+		"-log-format", "json", "-rate-limit-loopback", "-rate-limit-predict", "0.1", "-rate-limit-predict-burst", "2"}, nil)
+	for i := range 3 {
+		res, err := http.Post(p.base+"/api/v1/predict", "application/json", strings.NewReader(`{"title": "How to parse JSON"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		want := http.StatusOK
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if res.StatusCode != want || (i == 2 && res.Header.Get("Retry-After") == "") {
+			t.Fatalf("prediction %d: %d Retry-After %q, want %d", i+1, res.StatusCode, res.Header.Get("Retry-After"), want)
+		}
 	}
 }

@@ -56,7 +56,8 @@ func serve(ctx context.Context, c *config, getenv func(string) string, stderr io
 		log.Debug("soft memory limit", "bytes", limit, "heap_after_load", ms.HeapAlloc)
 	}
 	srv, err := app.New(app.Config{Predictor: m, Store: store, Color: c.color, CodeVersion: model.CodeVersion,
-		Release: c.release, Logger: log, SigningKeys: keys, Retention: c.retention})
+		Release: c.release, Logger: log, SigningKeys: keys, Retention: c.retention, RateLimit: c.rateLimit,
+		TrustedProxies: c.proxies, TrustedOrigins: c.origins})
 	if err != nil {
 		store.Close()
 		return err
