@@ -13,6 +13,13 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	// compatible marks an additive step (a nullable column, an index, a
+	// new table) that binaries knowing only the versions before it can
+	// keep reading and writing through. A blue-green rollback runs the
+	// older color against the newer schema, so every step that can be
+	// compatible should be; the others need the older color retired
+	// first (docs/operations.md, "Schema migrations").
+	compatible bool
 }
 
 // latest is the schema version a list of migrations leads to.
@@ -25,7 +32,7 @@ func latest(ms []migration) int { return ms[len(ms)-1].version }
 func pending(store string, have int, ms []migration) ([]migration, error) {
 	if want := latest(ms); have > want {
 		return nil, fmt.Errorf("%w: %s is at schema version %d, this binary knows versions up to %d; "+
-			"a newer release migrated it, so run that release (or a later one) or point this one at another store",
+			"a newer release migrated it in a way older ones cannot use, so run that release (or a later one) or point this one at another store",
 			ErrSchemaTooNew, store, have, want)
 	}
 	for i, m := range ms {

@@ -18,7 +18,7 @@ import (
 // postgresMigrations is the PostgreSQL schema, step by step. Applied steps
 // are rows of remla_schema_version.
 var postgresMigrations = []migration{
-	{1, "feedback table", `
+	{version: 1, name: "feedback table", sql: `
 CREATE TABLE feedback (
 	id            bigint GENERATED ALWAYS AS IDENTITY,
 	prediction_id text PRIMARY KEY,
@@ -35,6 +35,17 @@ CREATE TABLE feedback (
 );
 CREATE INDEX feedback_created_at ON feedback (created_at, id);
 CREATE INDEX feedback_release ON feedback (model_version, color);`},
+}
+
+// newerButCompatible says whether every applied step past what this binary
+// knows was marked compatible by the release that applied it, so this
+// binary may keep using the store.
+func newerButCompatible(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, known int) (bool, error) {
+	var ok *bool
+	err := q.QueryRow(ctx, `SELECT bool_and(compatible) FROM remla_schema_version WHERE version > $1`, known).Scan(&ok)
+	return ok != nil && *ok, err
 }
 
 // migrationLock is the advisory lock key that serialises migrations, so
@@ -134,6 +145,13 @@ func (s *Postgres) check(ctx context.Context) error {
 	if have != nil {
 		v = *have
 	}
+	if v > latest(postgresMigrations) {
+		if ok, err := newerButCompatible(ctx, s.pool, latest(postgresMigrations)); err != nil {
+			return s.wrap("read the schema version of", err)
+		} else if ok {
+			return nil
+		}
+	}
 	return checkReadable(s.name, v, postgresMigrations)
 }
 
@@ -160,12 +178,22 @@ func (s *Postgres) migrateStep(ctx context.Context) (bool, error) {
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS remla_schema_version (
 		version    integer PRIMARY KEY,
 		name       text NOT NULL,
+		compatible boolean NOT NULL DEFAULT false,
 		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return false, s.wrap("migrate", err)
 	}
 	var have int
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM remla_schema_version`).Scan(&have); err != nil {
 		return false, s.wrap("read the schema version of", err)
+	}
+	if have > latest(postgresMigrations) {
+		// A newer release migrated the store. Go on only if it said that
+		// binaries like this one still fit (a rollback to an older color).
+		if ok, err := newerButCompatible(ctx, tx, latest(postgresMigrations)); err != nil {
+			return false, s.wrap("read the schema version of", err)
+		} else if ok {
+			return true, tx.Commit(ctx)
+		}
 	}
 	todo, err := pending(s.name, have, postgresMigrations)
 	if err != nil {
@@ -178,7 +206,7 @@ func (s *Postgres) migrateStep(ctx context.Context) (bool, error) {
 	if _, err := tx.Exec(ctx, m.sql); err != nil {
 		return false, s.wrap(fmt.Sprintf("migrate to version %d (%s)", m.version, m.name), err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO remla_schema_version (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO remla_schema_version (version, name, compatible) VALUES ($1, $2, $3)`, m.version, m.name, m.compatible); err != nil {
 		return false, s.wrap("record the schema version of", err)
 	}
 	if err := tx.Commit(ctx); err != nil {

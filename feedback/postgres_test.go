@@ -72,6 +72,25 @@ func TestPostgresMigrations(t *testing.T) {
 	}
 	ro.Close()
 
+	// A newer release's additive step: this binary goes on, reads and
+	// writes (a rollback to an older color).
+	if _, err := s.pool.Exec(ctx, `ALTER TABLE feedback ADD COLUMN client text;
+		INSERT INTO remla_schema_version (version, name, compatible) VALUES (98, 'a nullable column', true)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, readOnly := range []bool{false, true} {
+		older, err := OpenPostgres(ctx, dsn, readOnly)
+		if err != nil {
+			t.Fatalf("open (read-only %v) of a newer, compatible schema: %v", readOnly, err)
+		}
+		if !readOnly {
+			if err := older.Save(ctx, Record{PredictionID: "rollback", Title: "t"}); err != nil {
+				t.Fatalf("save through a newer, compatible schema: %v", err)
+			}
+		}
+		older.Close()
+	}
+	// One that is not compatible stops every binary that does not know it.
 	if _, err := s.pool.Exec(ctx, `INSERT INTO remla_schema_version (version, name) VALUES (99, 'from the future')`); err != nil {
 		t.Fatal(err)
 	}

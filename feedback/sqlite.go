@@ -16,8 +16,10 @@ import (
 
 // sqliteMigrations is the SQLite schema, step by step. The version lives
 // in the database header (PRAGMA user_version), where SQLite tools show it.
+// One server owns the file, so a newer schema is always refused: there is
+// no older color to roll back to on the same file.
 var sqliteMigrations = []migration{
-	{1, "feedback table", `
+	{version: 1, name: "feedback table", sql: `
 CREATE TABLE IF NOT EXISTS feedback (
 	prediction_id TEXT PRIMARY KEY,
 	created_at    TEXT NOT NULL,
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS feedback (
 	color         TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS readiness (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at TEXT NOT NULL);`},
-	{2, "prediction time, sortable answer times, no readiness writes", `
+	{version: 2, name: "prediction time, sortable answer times, no readiness writes", sql: `
 ALTER TABLE feedback ADD COLUMN predicted_at TEXT NOT NULL DEFAULT '';
 UPDATE feedback SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at);
 CREATE INDEX feedback_created_at ON feedback (created_at);
