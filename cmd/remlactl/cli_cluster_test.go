@@ -67,7 +67,8 @@ func TestRemlactlOnCluster(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "green runs 2.0.0 and has the traffic") {
 		t.Fatalf("deploy green: %+v", r)
 	}
-	if !strings.Contains(r.stderr, "msg=rollout") || !strings.Contains(r.stderr, "ready=2 desired=2") || strings.Contains(r.stderr, "\r") {
+	// Off a terminal the logger writes JSON (cmd/internal/logging): one record a line.
+	if !strings.Contains(r.stderr, `"msg":"rollout"`) || !strings.Contains(r.stderr, `"ready":2,"desired":2`) || strings.Contains(r.stderr, "\r") {
 		t.Errorf("off a terminal the progress must be plain log lines: %q", r.stderr)
 	}
 
