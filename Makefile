@@ -9,6 +9,8 @@ COLOR ?= blue
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/remla/tagger/model.CodeVersion=$(VERSION)
 CLUSTER_DIR := $(RUN_DIR)/cluster
+# The model the tests and cluster benchmarks bake into their images.
+TEST_MODEL := $(RUN_DIR)/test-model/latest.model
 export REMLA_TEST_KUBECONFIG ?= $(CLUSTER_DIR)/kubeconfig
 
 .DEFAULT_GOAL := help
@@ -45,24 +47,26 @@ test-e2e: ## bring the test cluster up, run the end-to-end tests, tear it down
 	bash test/run-all.sh e2e
 
 .PHONY: cluster-build
-cluster-build: ## build (once) the Kubernetes control plane used by the e2e tests
+cluster-build: ## build (once) the test cluster: control plane, kubelet, kube-proxy, sandbox image
+	test/deps.sh
 	test/cluster/build.sh
 
 .PHONY: cluster-up
-cluster-up: cluster-build ## start the test cluster on 127.0.0.1; kubeconfig in .run/cluster/kubeconfig
+cluster-up: cluster-build ## start the test cluster with the machine's real node; kubeconfig in .run/cluster/kubeconfig
 	test/cluster/cluster.sh up $(CLUSTER_DIR)
 
 .PHONY: cluster-down
-cluster-down: ## stop the test cluster started by cluster-up
+cluster-down: ## stop the test cluster started by cluster-up; check its node left nothing on the machine
 	test/cluster/cluster.sh down $(CLUSTER_DIR)
+	test/cluster/cluster.sh check $(CLUSTER_DIR)
 
 .PHONY: cluster-status
 cluster-status: ## say whether the test cluster is up and healthy
 	test/cluster/cluster.sh status $(CLUSTER_DIR)
 
 .PHONY: bench-cluster
-bench-cluster: cluster-build ## time the test cluster: start, Deployment Available, selector switch, memory
-	test/cluster/bench.sh
+bench-cluster: cluster-build $(TEST_MODEL) ## the test cluster on real pods: up, Available, switch, memory, alert loop
+	REMLA_TEST_MODEL=$(TEST_MODEL) test/cluster/bench.sh
 
 .PHONY: bench
 bench: ## Go benchmarks (text preparation, vectorising, prediction, HTTP, webhook)
@@ -79,9 +83,13 @@ bench-serve: ## load the JSON API with wrk (16 connections, 30 s), then SQLite b
 	bash app/bench/bench-serve.sh
 	bash app/bench/bench-store.sh
 
+$(TEST_MODEL):
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/remla-train ./cmd/remla-train
+	$(BIN)/remla-train train -data data -out $(RUN_DIR)/test-model </dev/null
+
 .PHONY: bench-deploy
-bench-deploy: cluster-up ## deploy-to-switch and switch alone, on the test cluster
-	REMLA_TEST_KUBECONFIG=$(CLUSTER_DIR)/kubeconfig $(GO) test -run '^$$' -bench . -benchtime 20x ./deployer/
+bench-deploy: cluster-up $(TEST_MODEL) ## on real pods: deploy-to-switch, switch to first answer, failures under load
+	REMLA_TEST_MODEL=$(TEST_MODEL) REMLA_TEST_KUBECONFIG=$(CLUSTER_DIR)/kubeconfig $(GO) test -run '^$$' -bench . -benchtime 20x ./deployer/
 
 .PHONY: parity
 parity: ## scikit-learn beside the Go trainer on the notebook's configurations

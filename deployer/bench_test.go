@@ -10,8 +10,9 @@ import (
 
 // BenchmarkDeployToSwitch measures `remlactl deploy <standby> <version>`
 // from the call to traffic switched: Helm upgrade of the standby color (2
-// replicas), the rollout-status wait, and the switch. On the test cluster
-// kwok makes pods ready at once, so this is the deployer's own overhead.
+// replicas), the rollout-status wait, and the switch. On the test cluster's
+// real node the pods start and pass their readiness probes (every 5 s, the
+// chart's default), which is most of the time.
 // Run: REMLA_TEST_KUBECONFIG=... go test -run '^$' -bench DeployToSwitch -benchtime 10x ./deployer/
 func BenchmarkDeployToSwitch(b *testing.B) {
 	ns := clustertest.Namespace(b)

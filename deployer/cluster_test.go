@@ -1,8 +1,9 @@
 package deployer
 
-// Integration tests on the real control plane of test/cluster (kube-apiserver,
-// controller-manager, scheduler, kwok). They skip without REMLA_TEST_KUBECONFIG
-// unless CI=true. Each test has its own namespace.
+// Integration tests on the test cluster of test/cluster: a real control plane
+// and a real node, so the chart's pods run as containers and pass their
+// probes. They skip without REMLA_TEST_KUBECONFIG unless CI=true. Each test
+// has its own namespace.
 
 import (
 	"context"
@@ -29,8 +30,23 @@ import (
 
 const neverReady = "remla.test/never-ready"
 
+// appImages imports the app image into the test node under every version
+// the package's tests deploy and expect to run. The versions meant to fail
+// stay out: 8.8.8, 3 and 9 are never imported, so their pulls fail (the
+// node's registries refuse), and 9.9.9 carries a model that cannot load.
+func appImages(t testing.TB) {
+	t.Helper()
+	versions := []string{"0", "1", "2", "4", "8", "1.0.0", "2.0.0", "reg.local/shop:a1", "reg.local/shop:a2"}
+	for i := range 40 { // BenchmarkDeployToSwitch
+		versions = append(versions, fmt.Sprint("v", i+1))
+	}
+	clustertest.AppImage(t, clustertest.Good, versions...)
+	clustertest.AppImage(t, clustertest.BrokenModel, "9.9.9")
+}
+
 func newTestDeployer(t testing.TB, ns, who string) *Deployer {
 	t.Helper()
+	appImages(t)
 	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
@@ -204,7 +220,7 @@ func TestBlueGreenLifecycle(t *testing.T) {
 		t.Fatalf("deploy never-ready green: %v, want a RolloutError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"pod remla-green-", "ImagePullBackOff", "traffic stays on blue"} {
+	for _, want := range []string{"pod remla-green-", "CrashLoopBackOff", "traffic stays on blue"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("timeout message %q lacks %q", msg, want)
 		}
@@ -423,6 +439,7 @@ func TestAnotherApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	appImages(t)
 	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
@@ -482,6 +499,7 @@ func TestDocumentedRole(t *testing.T) {
 	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	appImages(t)
 	d, err := New(Options{Kubeconfig: path, Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
@@ -493,7 +511,9 @@ func TestDocumentedRole(t *testing.T) {
 		t.Fatalf("deploy with the documented Role: %v", err)
 	}
 	err = d.Deploy(ctx, Blue, "3", DeployOptions{Timeout: 5 * time.Second, Replicas: 1, PodLabels: map[string]string{neverReady: "true"}})
-	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "ImagePullBackOff") {
+	// A real pull from the node's refused registry: ErrImagePull until the
+	// kubelet backs off, ImagePullBackOff after.
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "ImagePull") {
 		t.Errorf("the diagnosis of a failed rollout with the documented Role: %v", err)
 	}
 	if _, err := d.Switch(ctx, Blue, SwitchOptions{Force: true}); err != nil {

@@ -8,6 +8,15 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v umoci >/dev/null 2>&1 || need+=(umoci)
+# The test cluster's real node: Debian's containerd 1.6 and runc, the CNI
+# plugins, iptables (nf_tables) and conntrack for kube-proxy, and nft to remove
+# the empty nftables tables iptables-nft leaves.
+[ -x /usr/bin/containerd ] || need+=(containerd)
+command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || need+=(runc)
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+[ -x /usr/sbin/iptables ] || need+=(iptables)
+[ -x /usr/sbin/conntrack ] || need+=(conntrack)
+[ -x /usr/sbin/nft ] || need+=(nftables)
 # PostgreSQL server programs for the feedback store's tests and bench-store.sh,
 # which initdb their own throwaway servers (the package's own cluster is not used).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)

@@ -20,6 +20,7 @@ func TestRealDeployerNotReadyThenRollback(t *testing.T) {
 	kubeconfig := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
 	client := clustertest.Client(t)
+	clustertest.AppImage(t, clustertest.Good, "1.0.0", "1.1.0")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cfg := deployer.DefaultConfig()
@@ -109,6 +110,7 @@ func TestRealDeployerNotReadyThenRollback(t *testing.T) {
 func BenchmarkRealRollback(b *testing.B) {
 	kubeconfig := clustertest.Kubeconfig(b)
 	ns := clustertest.Namespace(b)
+	clustertest.AppImage(b, clustertest.Good, "1.0.0", "1.1.0")
 	ctx := context.Background()
 	d, err := deployer.New(deployer.Options{Kubeconfig: kubeconfig, Namespace: ns, Identity: "operator:bench"})
 	if err != nil {

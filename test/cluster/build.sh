@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds the test control plane (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok) once into a cache outside the repository and reuses it.
+# Builds the test cluster (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kwok, kubelet, kube-proxy, and the real node's sandbox image
+# pause.tar) and the alert loop's Prometheus (with the Kubernetes service
+# discovery, which Debian's package lacks) once into a cache outside the
+# repository and reuses it.
 # Usage: test/cluster/build.sh             build what is missing; prints the bin directory on the last line
 #        test/cluster/build.sh --bin-dir   print the bin directory; exit 1 (building nothing) if a binary is missing
 # A binary appears under its final name only once completely written, and a lock
@@ -12,9 +15,9 @@ ETCD_VERSION=v3.7.0
 KWOK_VERSION=v0.8.0
 cache=${REMLA_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/remla/cluster/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION}
 bin=$cache/bin
-names="etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubelet kube-proxy"
+names="etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubelet kube-proxy pause prometheus"
 log() { printf '[cluster-build] %s\n' "$*" >&2; }
-complete() { for n in $names; do [ -x "$bin/$n" ] || return 1; done; }
+complete() { for n in $names; do [ -x "$bin/$n" ] || return 1; done; [ -f "$bin/pause.tar" ]; }
 
 if [ "${1:-}" = --bin-dir ]; then
   echo "$bin"
@@ -34,12 +37,12 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ver_flags+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
 done
 
-build_one() { # name, dir, package, extra ldflags
-  local name=$1 dir=$2 pkg=$3 extra=${4:-}
+build_one() { # name, dir, package, extra ldflags, build tags
+  local name=$1 dir=$2 pkg=$3 extra=${4:-} tags=${5:-}
   if [ -x "$bin/$name" ]; then log "$name: cached at $bin/$name"; return; fi
   log "$name: building (this is slow the first time)"
   local start=$SECONDS
-  (cd "$dir" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $extra" -o "$bin/$name.tmp" "$pkg")
+  (cd "$dir" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags "$tags" -ldflags "-s -w $extra" -o "$bin/$name.tmp" "$pkg")
   mv "$bin/$name.tmp" "$bin/$name"
   log "$name: built in $((SECONDS - start))s"
 }
@@ -57,5 +60,24 @@ if [ ! -x "$bin/kwok" ]; then
   GOBIN=$tmp CGO_ENABLED=0 GOFLAGS= go install -trimpath -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION
   mv "$tmp/kwok" "$bin/kwok"; rmdir "$tmp"
   log "kwok: built in $((SECONDS - start))s"
+fi
+build_one pause "$here" ./pause
+build_one prometheus "$here/tools/prometheus" github.com/prometheus/prometheus/cmd/prometheus "" remove_all_sd,enable_kubernetes_sd
+if [ ! -f "$bin/pause.tar" ]; then
+  # The sandbox image of the real node: the static pause binary alone, as an
+  # OCI archive that `ctr images import` reads (no registry needed).
+  command -v umoci >/dev/null || { log "umoci is missing: run test/deps.sh (apt-get install umoci)"; exit 1; }
+  tmp=$(mktemp -d "$cache/pause-image.XXXXXX")
+  umoci init --layout "$tmp/oci"
+  umoci new --image "$tmp/oci:1"
+  umoci unpack --image "$tmp/oci:1" "$tmp/bundle" >/dev/null
+  cp "$bin/pause" "$tmp/bundle/rootfs/pause"
+  umoci repack --image "$tmp/oci:1" "$tmp/bundle"
+  umoci config --image "$tmp/oci:1" --os linux --architecture amd64 --config.user 65535:65535 --config.entrypoint /pause
+  umoci gc --layout "$tmp/oci"
+  tar -C "$tmp/oci" -cf "$bin/pause.tar.tmp" .
+  mv "$bin/pause.tar.tmp" "$bin/pause.tar"
+  rm -rf "$tmp"
+  log "pause.tar: built"
 fi
 echo "$bin"

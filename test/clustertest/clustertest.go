@@ -1,18 +1,30 @@
 // Package clustertest gives Go tests the project's test Kubernetes cluster: a
-// real kube-apiserver, controller-manager and scheduler on 127.0.0.1, with kwok
-// standing in for the kubelet (see test/cluster and docs/testing.md).
+// real kube-apiserver, controller-manager and scheduler on 127.0.0.1, and a
+// real node (kubelet, containerd, runc, CNI bridge, kube-proxy in iptables
+// mode) whose pods run as containers on a bridge of this machine (see
+// test/cluster and docs/testing.md).
 //
-// A test that needs the cluster calls Namespace (or Client / Kubeconfig) first:
+// A test that needs the cluster calls Namespace (or Client / Kubeconfig) first;
+// one that needs running containers calls RealNode, AppImage or ServiceURL:
 //
 //	func TestRollout(t *testing.T) {
 //		ns := clustertest.Namespace(t)
-//		cs := clustertest.Client(t)
-//		...
+//		clustertest.AppImage(t, clustertest.Good, "1.0.0") // ghcr.io/remla/tagger:1.0.0
+//		... deploy ...
+//		base := clustertest.ServiceURL(t, ns, "remla")     // through kube-proxy
+//		load := clustertest.StartLoad(ctx, base, 4)
+//		... switch ...
+//		res := load.Stop()                                 // res.Failed, res.Colors
 //	}
 //
+// node.go finds the real node, image.go builds and imports the app images
+// (good, predicting no tag, failing to load its model), service.go reaches
+// Services through their ClusterIPs and counts a steady load.
+//
 // The cluster is found through REMLA_TEST_KUBECONFIG. Without it, or when the
-// cluster does not answer, the test is skipped with a message saying how to
-// start one, except under CI (CI=true), where it fails instead.
+// cluster does not answer, or has no real node where one is needed, the test
+// is skipped with a message saying how to start one, except under CI
+// (CI=true), where it fails instead.
 package clustertest
 
 import (
@@ -37,9 +49,10 @@ import (
 // EnvKubeconfig names the environment variable holding the test cluster's kubeconfig.
 const EnvKubeconfig = "REMLA_TEST_KUBECONFIG"
 
-// NeverReadyLabel is the label that makes the test cluster's fake kubelet keep
-// a pod Running but unready, its containers waiting with reason
-// ImagePullBackOff, as a pod with a bad image would be.
+// NeverReadyLabel is the label that makes kwok's fake kubelet (a cluster
+// started with `cluster.sh up --kwok`) keep a pod Running but unready, its
+// containers waiting with reason ImagePullBackOff. The real node ignores it:
+// there, a version that was not imported or a BrokenModel image fails for real.
 const NeverReadyLabel = "remla.test/never-ready"
 
 // NamespaceLabel marks every namespace made by Namespace, so leftovers of a

@@ -3,6 +3,8 @@ package clustertest_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -19,13 +21,20 @@ import (
 	"github.com/remla/tagger/test/clustertest"
 )
 
-// The smoke tests prove the test cluster does what the deployer's tests rely
-// on: controllers roll Deployments out, kwok makes pods Ready, EndpointSlices
-// follow Service selectors, and the never-ready label yields ImagePullBackOff.
+// The smoke tests prove the test cluster's real node does what the
+// deployer's tests rely on: Deployments of the app image (imported without a
+// registry) roll out and their pods answer at their own IPs, a Service's
+// ClusterIP reaches the pods its selector names through kube-proxy, and an
+// image that was not imported or a model that cannot load make pods that
+// really never become ready.
+
+// smokeTag is the app image's tag in these tests.
+const smokeTag = "smoke"
 
 func TestDeploymentBecomesAvailable(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	cs := clustertest.Client(t)
+	clustertest.AppImage(t, clustertest.Good, smokeTag)
 	ctx := t.Context()
 	d := deployment("web", map[string]string{"app": "web"}, 2)
 	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
@@ -40,16 +49,29 @@ func TestDeploymentBecomesAvailable(t *testing.T) {
 	if len(pods.Items) != 2 {
 		t.Fatalf("got %d pods, want 2", len(pods.Items))
 	}
+	_, podNet, _ := net.ParseCIDR("198.18.0.0/24")
 	for _, p := range pods.Items {
-		if p.Spec.NodeName == "" || p.Status.PodIP == "" || !podReady(&p) {
-			t.Errorf("pod %s: node %q, IP %q, ready %v; want scheduled, with an IP, Ready", p.Name, p.Spec.NodeName, p.Status.PodIP, podReady(&p))
+		if p.Spec.NodeName != clustertest.RealNodeName || !podNet.Contains(net.ParseIP(p.Status.PodIP)) || !podReady(&p) {
+			t.Errorf("pod %s: node %q, IP %q, ready %v; want on %s, with an IP of %s, Ready", p.Name, p.Spec.NodeName, p.Status.PodIP, podReady(&p), clustertest.RealNodeName, podNet)
+			continue
+		}
+		// The container itself answers, at the pod's own address.
+		resp, err := clustertest.HTTPClient.Get("http://" + p.Status.PodIP + ":8080/readyz")
+		if err != nil {
+			t.Errorf("GET /readyz of pod %s at %s: %v", p.Name, p.Status.PodIP, err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /readyz of pod %s: %s", p.Name, resp.Status)
 		}
 	}
 }
 
-func TestServiceSelectorMovesEndpointSlice(t *testing.T) {
+func TestServiceSelectorMovesTraffic(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	cs := clustertest.Client(t)
+	clustertest.AppImage(t, clustertest.Good, smokeTag)
 	ctx := t.Context()
 	for _, color := range []string{"blue", "green"} {
 		d := deployment("web-"+color, map[string]string{"app": "web", "color": color}, 1)
@@ -57,76 +79,86 @@ func TestServiceSelectorMovesEndpointSlice(t *testing.T) {
 			t.Fatalf("create deployment: %v", err)
 		}
 	}
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": "web", "color": "blue"},
-			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
-		},
-	}
-	if _, err := cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+	if _, err := cs.CoreV1().Services(ns).Create(ctx, service("web", "blue"), metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create service: %v", err)
 	}
 	waitAvailable(t, cs, ns, "web-blue", 1)
 	waitAvailable(t, cs, ns, "web-green", 1)
-	waitEndpoints(t, cs, ns, "web", "web-blue-")
+	base := clustertest.ServiceURL(t, ns, "web")
+	waitColor(t, base, "blue")
 
 	patch := []byte(`{"spec":{"selector":{"color":"green"}}}`)
 	if _, err := cs.CoreV1().Services(ns).Patch(ctx, "web", types.StrategicMergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatalf("patch service selector: %v", err)
 	}
 	waitEndpoints(t, cs, ns, "web", "web-green-")
+	waitColor(t, base, "green")
+	// Once the rules moved, every new connection reaches green.
+	for i := range 20 {
+		a, err := clustertest.Predict(ctx, base, "How to parse JSON in Python")
+		if err != nil || a.Color != "green" {
+			t.Fatalf("request %d through %s after the switch: color %q (%v), want green", i, base, a.Color, err)
+		}
+	}
 }
 
-func TestNeverReadyPodShowsImagePullBackOff(t *testing.T) {
+func TestNeverReadyPods(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	cs := clustertest.Client(t)
+	clustertest.AppImage(t, clustertest.BrokenModel, "broken")
+	clustertest.AppImage(t, clustertest.Good, smokeTag)
 	ctx := t.Context()
-	const image = "registry.invalid/remla/app:missing"
-	bad := deployment("bad", map[string]string{"app": "bad", clustertest.NeverReadyLabel: "true"}, 1)
-	bad.Spec.Template.Spec.Containers[0].Image = image
+	const missing = clustertest.AppRepository + ":not-imported"
+	unpullable := deployment("unpullable", map[string]string{"app": "unpullable"}, 1)
+	unpullable.Spec.Template.Spec.Containers[0].Image = missing
+	broken := deployment("broken", map[string]string{"app": "broken"}, 1)
+	broken.Spec.Template.Spec.Containers[0].Image = clustertest.AppRepository + ":broken"
 	good := deployment("good", map[string]string{"app": "good"}, 1)
-	for _, d := range []*appsv1.Deployment{bad, good} {
+	for _, d := range []*appsv1.Deployment{unpullable, broken, good} {
 		if _, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create deployment: %v", err)
 		}
 	}
-	var badPod corev1.Pod
-	eventually(t, 30*time.Second, "the fake kubelet to give the never-ready pod a container status", func(ctx context.Context) (bool, error) {
-		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=bad"})
-		if err != nil {
-			return false, err
-		}
-		if len(pods.Items) != 1 {
-			return false, fmt.Errorf("%d pods", len(pods.Items))
-		}
-		badPod = pods.Items[0]
-		if len(badPod.Status.ContainerStatuses) == 0 {
-			return false, fmt.Errorf("pod %s: phase %s, no container status", badPod.Name, badPod.Status.Phase)
-		}
-		return true, nil
-	})
-	// The good Deployment becoming Available after the bad pod was handled
-	// shows the fake kubelet had every chance to make the bad pod Ready.
+	waitReason := func(app string, reasons ...string) corev1.ContainerStateWaiting {
+		t.Helper()
+		var w corev1.ContainerStateWaiting
+		eventually(t, 90*time.Second, "the pod of "+app+" to wait with "+strings.Join(reasons, " or "), func(ctx context.Context) (bool, error) {
+			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
+			if err != nil || len(pods.Items) != 1 {
+				return false, fmt.Errorf("%d pods (%v)", len(pods.Items), err)
+			}
+			p := pods.Items[0]
+			if podReady(&p) {
+				return false, fmt.Errorf("pod %s is Ready", p.Name)
+			}
+			for _, c := range p.Status.ContainerStatuses {
+				if c.State.Waiting != nil && slices.Contains(reasons, c.State.Waiting.Reason) {
+					w = *c.State.Waiting
+					return true, nil
+				}
+				return false, fmt.Errorf("container state %+v", c.State)
+			}
+			return false, fmt.Errorf("pod %s: phase %s, no container status", p.Name, p.Status.Phase)
+		})
+		return w
+	}
+	// The image was never imported: the pull goes to the refused loopback
+	// registry, and nowhere else.
+	w := waitReason("unpullable", "ErrImagePull", "ImagePullBackOff")
+	if !strings.Contains(w.Message, missing) || !strings.Contains(w.Message, "127.0.0.1:1") {
+		t.Errorf("pull failure %q; want it to name %s and the refused registry 127.0.0.1:1", w.Message, missing)
+	}
+	// The model cannot be loaded: the container exits and is restarted.
+	waitReason("broken", "CrashLoopBackOff")
 	waitAvailable(t, cs, ns, "good", 1)
-
-	p, err := cs.CoreV1().Pods(ns).Get(ctx, badPod.Name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if podReady(p) {
-		t.Errorf("pod %s is Ready; want it never ready", p.Name)
-	}
-	w := p.Status.ContainerStatuses[0].State.Waiting
-	if w == nil || w.Reason != "ImagePullBackOff" || w.Message != fmt.Sprintf("Back-off pulling image %q", image) {
-		t.Errorf("container state %+v; want waiting, reason ImagePullBackOff, message naming %s", p.Status.ContainerStatuses[0].State, image)
-	}
-	d, err := cs.AppsV1().Deployments(ns).Get(ctx, "bad", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Status.AvailableReplicas != 0 || d.Status.UnavailableReplicas != 1 {
-		t.Errorf("deployment bad: %d available, %d unavailable; want 0 and 1", d.Status.AvailableReplicas, d.Status.UnavailableReplicas)
+	for _, name := range []string{"unpullable", "broken"} {
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status.AvailableReplicas != 0 || d.Status.UnavailableReplicas != 1 {
+			t.Errorf("deployment %s: %d available, %d unavailable; want 0 and 1", name, d.Status.AvailableReplicas, d.Status.UnavailableReplicas)
+		}
 	}
 }
 
@@ -147,9 +179,12 @@ func TestNamespacesAreDistinct(t *testing.T) {
 	}
 }
 
+// BenchmarkDeploymentAvailable: a 2-replica Deployment of the app image,
+// from create to Available (containers started, readiness probes passed).
 func BenchmarkDeploymentAvailable(b *testing.B) {
 	ns := clustertest.Namespace(b)
 	cs := clustertest.Client(b)
+	clustertest.AppImage(b, clustertest.Good, smokeTag)
 	for i := 0; b.Loop(); i++ {
 		name := fmt.Sprintf("web-%d", i)
 		d := deployment(name, map[string]string{"app": name}, 2)
@@ -157,12 +192,20 @@ func BenchmarkDeploymentAvailable(b *testing.B) {
 			b.Fatal(err)
 		}
 		waitAvailable(b, cs, ns, name, 2)
+		b.StopTimer()
+		if err := cs.AppsV1().Deployments(ns).Delete(b.Context(), name, metav1.DeleteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
 	}
 }
 
+// BenchmarkServiceSelectorSwitch: a Service selector patched to the other
+// color, to the first request through the ClusterIP answered by it.
 func BenchmarkServiceSelectorSwitch(b *testing.B) {
 	ns := clustertest.Namespace(b)
 	cs := clustertest.Client(b)
+	clustertest.AppImage(b, clustertest.Good, smokeTag)
 	ctx := b.Context()
 	for _, color := range []string{"blue", "green"} {
 		d := deployment("web-"+color, map[string]string{"app": "web", "color": color}, 1)
@@ -171,17 +214,11 @@ func BenchmarkServiceSelectorSwitch(b *testing.B) {
 		}
 		waitAvailable(b, cs, ns, "web-"+color, 1)
 	}
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": "web", "color": "blue"},
-			Ports:    []corev1.ServicePort{{Port: 80}},
-		},
-	}
-	if _, err := cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+	if _, err := cs.CoreV1().Services(ns).Create(ctx, service("web", "blue"), metav1.CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	waitEndpoints(b, cs, ns, "web", "web-blue-")
+	base := clustertest.ServiceURL(b, ns, "web")
+	waitColor(b, base, "blue")
 	colors := []string{"green", "blue"}
 	for i := 0; b.Loop(); i++ {
 		color := colors[i%2]
@@ -189,11 +226,16 @@ func BenchmarkServiceSelectorSwitch(b *testing.B) {
 		if _, err := cs.CoreV1().Services(ns).Patch(ctx, "web", types.StrategicMergePatchType, patch, metav1.PatchOptions{}); err != nil {
 			b.Fatal(err)
 		}
-		waitEndpoints(b, cs, ns, "web", "web-"+color+"-")
+		waitColor(b, base, color)
 	}
 }
 
+// deployment runs the app image; the pods answer with their color label.
 func deployment(name string, labels map[string]string, replicas int32) *appsv1.Deployment {
+	color := labels["color"]
+	if color == "" {
+		color = "blue"
+	}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: appsv1.DeploymentSpec{
@@ -201,14 +243,48 @@ func deployment(name string, labels map[string]string, replicas int32) *appsv1.D
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name:  "app",
-					Image: "remla-app:test",
-					Ports: []corev1.ContainerPort{{ContainerPort: 8080}},
-				}}},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: new(int64),
+					Containers: []corev1.Container{{
+						Name:  "app",
+						Image: clustertest.AppRepository + ":" + smokeTag,
+						// Never pull: the image is imported, and a missing one
+						// must show as a pull failure from the node's refused registry.
+						ImagePullPolicy: corev1.PullIfNotPresent,
+						Env:             []corev1.EnvVar{{Name: "REMLA_COLOR", Value: color}},
+						Ports:           []corev1.ContainerPort{{ContainerPort: 8080}},
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/readyz", Port: intstr.FromInt32(8080)}},
+							PeriodSeconds: 1,
+						},
+					}},
+				},
 			},
 		},
 	}
+}
+
+func service(name, color string) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": "web", "color": color},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
+		},
+	}
+}
+
+// waitColor waits until a request through the Service at base is answered
+// by color.
+func waitColor(t testing.TB, base, color string) {
+	t.Helper()
+	eventually(t, 30*time.Second, "a request through "+base+" to be answered by "+color, func(ctx context.Context) (bool, error) {
+		a, err := clustertest.Predict(ctx, base, "How to parse JSON in Python")
+		if err != nil {
+			return false, err
+		}
+		return a.Color == color, fmt.Errorf("answered by %s", a.Color)
+	})
 }
 
 func podReady(p *corev1.Pod) bool {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,25 +29,39 @@ import (
 	"github.com/remla/tagger/test/testenv"
 )
 
-// The alert the test provokes and the number of unhappy answers it sends
-// (the rule needs at least 5 answers in its window).
+// The alert the test provokes and the number of predictions it sends
+// through the active Service while green has it (the rule needs at least 20
+// predictions in its window; green's model tags none of them).
 const (
-	wantAlert  = "UsersUnsatisfied"
-	badAnswers = 8
+	wantAlert      = "TooManyEmptyPredictions"
+	badPredictions = 25
+)
+
+// The versions of the loop: blue runs the trained model; green's model
+// predicts no tag for any title (clustertest.NoTags), so the project's rule
+// fires from real traffic; fixed is a good version to put on green in place.
+const (
+	blueVersion  = "1.0.0"
+	greenVersion = "1.1.0"
+	fixedVersion = "1.2.0"
 )
 
 // loop is the whole rollback loop with real parts, ready to be driven:
-// blue (good) and green (bad) deployed on the test cluster with green
-// active; two remla-app processes standing for the colors; Prometheus
-// scraping them every second with the project's rules; Alertmanager with the
-// project's route; and `remlactl alert-actor` switching the real Service.
+// blue (good) and green (bad) deployed as real pods on the test cluster's
+// node with green active; Prometheus on the host discovering the pods
+// through the cluster's API and scraping them every second with the
+// project's rules; Alertmanager with the project's route; and `remlactl
+// alert-actor` switching the real Service.
 type loop struct {
-	ctx      context.Context
-	d        *deployer.Deployer
-	cfg      *deployer.Config
-	ns       string
-	client   kubernetes.Interface
-	apps     map[string]string // color -> base URL
+	ctx    context.Context
+	d      *deployer.Deployer
+	cfg    *deployer.Config
+	ns     string
+	client kubernetes.Interface
+	// active is the active Service's URL (its ClusterIP, through kube-proxy);
+	// preview the preview Service's of each color.
+	active   string
+	preview  map[string]string
 	actorURL string
 	promURL  string
 	// procs are the running processes a wait watches.
@@ -60,27 +75,28 @@ type loop struct {
 func newLoop(t *testing.T) *loop {
 	t.Helper()
 	kubeconfig := clustertest.Kubeconfig(t)
-	promBin := testenv.Tool(t, "prometheus", "prometheus")
+	promBin := prometheusBin(t)
 	amBin := testenv.Tool(t, "prometheus-alertmanager", "prometheus-alertmanager")
-	model := testenv.Model(t)
-	appBin, ctlBin := testenv.Binary(t, "remla-app"), testenv.Binary(t, "remlactl")
+	ctlBin := testenv.Binary(t, "remlactl")
 	root := repoRoot(t)
 	ns := clustertest.Namespace(t)
+	clustertest.AppImage(t, clustertest.Good, blueVersion, fixedVersion)
+	clustertest.AppImage(t, clustertest.NoTags, greenVersion)
 	client := clustertest.Client(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 
-	// The cluster: blue 1.0.0 (good), then green 1.1.0 deployed and switched to.
+	// The cluster: blue 1.0.0 (good), then green 1.1.0 (no tags) deployed and switched to.
 	cfg := deployer.DefaultConfig()
 	d, err := deployer.New(deployer.Options{Kubeconfig: kubeconfig, Namespace: ns, Identity: "operator:e2e"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Init(ctx, "1.0.0", deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
+	if err := d.Init(ctx, blueVersion, deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
 		t.Fatalf("init blue: %v", err)
 	}
-	if err := d.Deploy(ctx, deployer.Green, "1.1.0", deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
+	if err := d.Deploy(ctx, deployer.Green, greenVersion, deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
 		t.Fatalf("deploy green: %v", err)
 	}
 	before, err := d.Status(ctx)
@@ -91,20 +107,13 @@ func newLoop(t *testing.T) *loop {
 		t.Fatalf("after deploying green: active %s, last good %s, blue ready %d; want green, blue, > 0",
 			before.Active, before.LastGood, before.Colors[deployer.Blue].Ready)
 	}
-	l := &loop{ctx: ctx, d: d, cfg: cfg, ns: ns, client: client, apps: map[string]string{}, history: len(before.History)}
+	l := &loop{ctx: ctx, d: d, cfg: cfg, ns: ns, client: client, preview: map[string]string{}, history: len(before.History)}
 	if c, err := l.selector(); err != nil || c != "green" {
 		t.Fatalf("active Service selects %q (%v), want green", c, err)
 	}
-
-	// The two colors as real processes.
-	for _, color := range []string{"blue", "green"} {
-		addr := freeAddr(t)
-		l.procs = append(l.procs, start(t, dir, "remla-app-"+color, appBin, "-model", model, "-addr", addr,
-			"-color", color, "-feedback-db", filepath.Join(dir, color+".db")))
-		l.apps[color] = "http://" + addr
-	}
-	for _, color := range []string{"blue", "green"} {
-		waitFor(t, "remla-app "+color+" ready", 60*time.Second, 100*time.Millisecond, l.procs, httpOK(l.apps[color]+"/readyz"))
+	l.active = clustertest.ServiceURL(t, ns, cfg.ActiveService)
+	for _, c := range []deployer.Color{deployer.Blue, deployer.Green} {
+		l.preview[string(c)] = clustertest.ServiceURL(t, ns, cfg.Release(c)+"-preview")
 	}
 
 	// The actor, as operators run it.
@@ -140,7 +149,7 @@ func newLoop(t *testing.T) *loop {
 	promAddr := freeAddr(t)
 	l.promURL = "http://" + promAddr
 	promConfig := filepath.Join(dir, "prometheus.yml")
-	writePrometheusConfig(t, promConfig, filepath.Join(root, "k8s/alert-rules.yml"), amAddr, l.apps, actorAddr)
+	writePrometheusConfig(t, promConfig, filepath.Join(root, "k8s/alert-rules.yml"), amAddr, kubeconfig, ns, cfg, actorAddr)
 	l.procs = append(l.procs, start(t, dir, "prometheus", promBin, "--config.file="+promConfig,
 		"--storage.tsdb.path="+filepath.Join(dir, "prom-data"), "--web.listen-address="+promAddr))
 	waitFor(t, "prometheus knows its alertmanager and scrapes all targets", 60*time.Second, 200*time.Millisecond, l.procs, func() (bool, error) {
@@ -156,20 +165,42 @@ func newLoop(t *testing.T) *loop {
 		if err := json.Unmarshal(b, &am); err != nil || len(am.Data.ActiveAlertmanagers) == 0 {
 			return false, fmt.Errorf("no active alertmanager yet (%v)", err)
 		}
+		// Two pods of each color, discovered through the API, and the actor.
 		up, err := promQuery(ctx, l.promURL, "up == 1")
 		if err != nil {
 			return false, err
 		}
-		return len(up) == 3, fmt.Errorf("%d of 3 targets up", len(up))
+		return len(up) == 5, fmt.Errorf("%d of 5 targets up: %v", len(up), up)
 	})
 
-	// Some ordinary traffic on both colors.
+	// Some ordinary traffic on both colors, through their preview Services;
+	// blue's users say its tags are right (green's few users say nothing, so
+	// that only the rule under test fires).
 	for _, color := range []string{"blue", "green"} {
 		for i := range 5 {
-			predict(t, ctx, l.apps[color], titles[i%len(titles)])
+			id := predict(t, ctx, l.preview[color], titles[i%len(titles)])
+			if color == "blue" {
+				feedback(t, ctx, l.preview[color], id, true)
+			}
 		}
 	}
 	return l
+}
+
+// prometheusBin is a Prometheus server with the Kubernetes service
+// discovery, named by REMLA_TEST_PROMETHEUS: Debian's package is built
+// without it, so test/cluster/build.sh builds one into the cluster cache
+// (make test sets the variable).
+func prometheusBin(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("REMLA_TEST_PROMETHEUS")
+	if p == "" {
+		testenv.Need(t, "REMLA_TEST_PROMETHEUS is not set: build the cluster (make cluster-build) and export REMLA_TEST_PROMETHEUS=$(test/cluster/build.sh --bin-dir)/prometheus (make test does)")
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("REMLA_TEST_PROMETHEUS=%s: %v; build it with make cluster-build", p, err)
+	}
+	return p
 }
 
 // selector is the color the active Service selects.
@@ -181,19 +212,41 @@ func (l *loop) selector() (string, error) {
 	return svc.Spec.Selector[l.cfg.Labels.Color], nil
 }
 
-// unhappyUsers sends badAnswers unhappy answers to green and returns when
-// the first was sent.
-func (l *loop) unhappyUsers(t *testing.T) time.Time {
+// badTraffic sends badPredictions predictions through the active Service,
+// which selects green: every answer comes from green and has no tag. It
+// returns when the first bad answer came.
+func (l *loop) badTraffic(t *testing.T) time.Time {
 	t.Helper()
-	var ids []string
-	for i := range badAnswers {
-		ids = append(ids, predict(t, l.ctx, l.apps["green"], titles[i%len(titles)]))
-	}
-	first := time.Now()
-	for _, id := range ids {
-		feedback(t, l.ctx, l.apps["green"], id, false)
+	var first time.Time
+	for i := range badPredictions {
+		a, err := clustertest.Predict(l.ctx, l.active, titles[i%len(titles)])
+		if err != nil {
+			t.Fatalf("predict through the active Service: %v", err)
+		}
+		if a.Color != "green" || len(a.Tags) != 0 {
+			t.Fatalf("answer %d through the active Service: color %s, %d tags; want green with no tag", i, a.Color, len(a.Tags))
+		}
+		if first.IsZero() {
+			first = time.Now()
+		}
 	}
 	return first
+}
+
+// answeredByBlue waits until requests through the active Service are
+// answered by blue, with tags, and returns when the first was.
+func (l *loop) answeredByBlue(t *testing.T) time.Time {
+	t.Helper()
+	var at time.Time
+	waitFor(t, "a request through the active Service to be answered by blue", 30*time.Second, 10*time.Millisecond, l.procs, func() (bool, error) {
+		a, err := clustertest.Predict(l.ctx, l.active, titles[0])
+		if err != nil || a.Color != "blue" {
+			return false, fmt.Errorf("answered by %q (%v)", a.Color, err)
+		}
+		at = time.Now()
+		return len(a.Tags) > 0, fmt.Errorf("blue answered with no tag")
+	})
+	return at
 }
 
 // waitForBlue waits until the active Service selects blue.
@@ -238,18 +291,20 @@ func (l *loop) assertRolledBack(t *testing.T) *deployer.State {
 func TestAlertLoopRollsBack(t *testing.T) {
 	l := newLoop(t)
 	ctx, root, procs, actorURL, promURL, d, selector := l.ctx, repoRoot(t), l.procs, l.actorURL, l.promURL, l.d, l.selector
-	apps, actor := l.apps, l.actor
+	actor := l.actor
 
-	// Unhappy users on green.
-	firstBad := l.unhappyUsers(t)
+	// Users get answers without tags from green.
+	firstBad := l.badTraffic(t)
 
-	// The rollback: the selector goes back to blue.
+	// The rollback: the selector goes back to blue, and the next requests
+	// through the Service are answered by blue.
 	l.waitForBlue(t, 60*time.Second)
 	switched := time.Since(firstBad)
+	served := l.answeredByBlue(t).Sub(firstBad)
 	after := l.assertRolledBack(t)
 	handled := actorSwitchDuration(t, actor.log)
-	t.Logf("ALERT LOOP: first bad feedback -> selector on blue: %s (actor's own handling: %s; Prometheus + Alertmanager + polling: %s)",
-		switched.Round(time.Millisecond), handled.Round(time.Microsecond), (switched - handled).Round(time.Millisecond))
+	t.Logf("ALERT LOOP: first bad answer -> selector on blue: %s; -> first answer by blue through the Service: %s (actor's own handling: %s; Prometheus + Alertmanager + polling: %s)",
+		switched.Round(time.Millisecond), served.Round(time.Millisecond), handled.Round(time.Microsecond), (switched - handled).Round(time.Millisecond))
 
 	// Every dashboard expression returns data from the real Prometheus,
 	// while the alert still fires for green, once the actor's scrape shows
@@ -294,10 +349,29 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	})
 	assertState(t, ctx, d, selector, deployer.Green, overridden, "after a repeat to the restarted actor")
 
-	// Happy users bring green's satisfaction over 50%: the alert resolves and
+	// The operator fixes green in place with a good version; its answers
+	// bring the share of empty predictions under 10%: the alert resolves and
 	// Alertmanager sends the resolved notification, which changes nothing.
-	for i := range 2 * badAnswers {
-		feedback(t, ctx, apps["green"], predict(t, ctx, apps["green"], titles[i%len(titles)]), true)
+	if err := d.Deploy(ctx, deployer.Green, fixedVersion, deployer.DeployOptions{Timeout: 2 * time.Minute, InPlace: true}); err != nil {
+		t.Fatalf("fix green in place: %v", err)
+	}
+	// The old pods close their listener at SIGTERM, before their endpoints
+	// are gone everywhere: the first requests after an in-place upgrade may
+	// be refused (see docs/testing.md). Wait for the fixed pods' answers.
+	waitFor(t, "the fixed green to answer with tags", 30*time.Second, 20*time.Millisecond, procs, func() (bool, error) {
+		a, err := clustertest.Predict(ctx, l.active, titles[0])
+		return err == nil && a.Color == "green" && len(a.Tags) > 0, err
+	})
+	// The good model tags titles[0] (answeredByBlue checked); some other
+	// titles get no tag from it either.
+	for i := 0; i < 20*badPredictions; i++ {
+		a, err := clustertest.Predict(ctx, l.active, titles[0])
+		if err != nil || a.Color != "green" || len(a.Tags) == 0 {
+			t.Fatalf("request %d to the fixed green: color %q, %d tags (%v); want green with tags", i, a.Color, len(a.Tags), err)
+		}
+		if i%10 == 0 {
+			feedback(t, ctx, l.active, a.PredictionID, len(a.Tags) > 0)
+		}
 	}
 	waitFor(t, "the resolved notification to reach the actor", 90*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
 		n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="noop"}`)
@@ -341,7 +415,7 @@ func TestAlertLoopWaitsForReadyLastGood(t *testing.T) {
 	scaleBlue(0)
 	waitFor(t, "blue to have no ready replica", 60*time.Second, 100*time.Millisecond, l.procs, blueReady(func(n int32) bool { return n == 0 }))
 
-	l.unhappyUsers(t)
+	l.badTraffic(t)
 	waitFor(t, "Alertmanager to deliver, and retry, the alert while blue is not ready", 60*time.Second, 100*time.Millisecond, l.procs, func() (bool, error) {
 		n, err := actorMetric(l.ctx, l.actorURL, `remla_alert_actor_webhooks_total{result="not_ready"}`)
 		return n >= 2, err
@@ -358,6 +432,7 @@ func TestAlertLoopWaitsForReadyLastGood(t *testing.T) {
 	ready := time.Now()
 	l.waitForBlue(t, 60*time.Second)
 	t.Logf("ALERT LOOP (not ready first): blue ready again -> selector on blue: %s", time.Since(ready).Round(time.Millisecond))
+	l.answeredByBlue(t)
 	l.assertRolledBack(t)
 	if n, err := actorMetric(l.ctx, l.actorURL, `remla_alert_actor_rollbacks_total{result="switched"}`); err != nil || n != 1 {
 		t.Fatalf("actor counted %v rollbacks (%v), want exactly 1", n, err)
@@ -488,9 +563,16 @@ func renderAlertmanagerConfig(t *testing.T, src, dir, webhookURL, tokenFile stri
 	return path
 }
 
-func writePrometheusConfig(t *testing.T, path, rules, amAddr string, apps map[string]string, actorAddr string) {
+// writePrometheusConfig discovers the app's pods through the test cluster's
+// API, as the chart's ServiceMonitor does through the Prometheus operator:
+// the pods of the app in ns that have a color label, on their http port,
+// with the color label copied from the pod's. The pod's version label goes
+// to app_version (model_info has a version label of its own: the model's).
+func writePrometheusConfig(t *testing.T, path, rules, amAddr, kubeconfig, ns string, c *deployer.Config, actorAddr string) {
 	t.Helper()
-	host := func(u string) string { return strings.TrimPrefix(u, "http://") }
+	label := func(k string) string {
+		return "__meta_kubernetes_pod_label_" + strings.NewReplacer("-", "_", ".", "_", "/", "_").Replace(k)
+	}
 	cfg := fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 1s
@@ -503,15 +585,32 @@ alerting:
         - targets: [%q]
 scrape_configs:
   - job_name: remla-app
-    static_configs:
-      - targets: [%q]
-        labels: {color: blue}
-      - targets: [%q]
-        labels: {color: green}
+    kubernetes_sd_configs:
+      - role: pod
+        kubeconfig_file: %q
+        namespaces:
+          names: [%q]
+    relabel_configs:
+      - source_labels: [%s]
+        regex: %s
+        action: keep
+      - source_labels: [%s]
+        regex: .+
+        action: keep
+      - source_labels: [__meta_kubernetes_pod_container_port_name]
+        regex: http
+        action: keep
+      - source_labels: [%s]
+        target_label: color
+      - source_labels: [%s]
+        target_label: app_version
+      - source_labels: [__meta_kubernetes_pod_name]
+        target_label: pod
   - job_name: remla-alert-actor
     static_configs:
       - targets: [%q]
-`, rules, amAddr, host(apps["blue"]), host(apps["green"]), actorAddr)
+`, rules, amAddr, kubeconfig, ns, label(c.Labels.App), regexp.QuoteMeta(c.App), label(c.Labels.Color),
+		label(c.Labels.Color), label(c.Labels.Version), actorAddr)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,8 +26,15 @@ type Options struct {
 	// kubeconfig. Up removes only the entries it made itself.
 	Dir string
 	// BinDir holds etcd, kube-apiserver, kube-controller-manager,
-	// kube-scheduler and kwok (test/cluster/build.sh prints it).
+	// kube-scheduler, kwok, kubelet, kube-proxy and pause.tar
+	// (test/cluster/build.sh prints it).
 	BinDir string
+	// RealNode runs a real node (containerd, kubelet, kube-proxy) in place
+	// of kwok's fake one. There is one per machine: Up fails with
+	// ErrNodeInUse while another cluster's real node runs.
+	RealNode bool
+	// PauseImage is the sandbox image archive; BinDir/pause.tar when empty.
+	PauseImage string
 	// ExtraArgs adds flags to a component, by component name.
 	ExtraArgs map[string][]string
 	// Log receives progress lines; nil discards them.
@@ -40,6 +48,16 @@ type State struct {
 	EtcdURL   string    `json:"etcdURL"`
 	Started   time.Time `json:"started"`
 	Processes []Proc    `json:"processes"`
+	// Node is set when the cluster runs a real node.
+	Node *NodeState `json:"node,omitempty"`
+}
+
+// components lists the component names of a cluster in start order.
+func components(real bool) []string {
+	if real {
+		return append(slices.Clone(Components[:len(Components)-1]), RealNodeComponents...)
+	}
+	return Components
 }
 
 // Component names, in start order.
@@ -51,8 +69,8 @@ const (
 	Kwok              = "kwok"
 )
 
-// Components lists the component names in start order; Down stops them in
-// the reverse order, so etcd goes last.
+// Components lists the component names of a cluster with kwok's fake node,
+// in start order; Down stops them in the reverse order, so etcd goes last.
 var Components = []string{Etcd, APIServer, ControllerManager, Scheduler, Kwok}
 
 // Files in the run directory. Up removes exactly these before a fresh start.
@@ -69,11 +87,12 @@ const (
 // KubeconfigPath returns where Up writes the admin kubeconfig for dir.
 func KubeconfigPath(dir string) string { return filepath.Join(dir, KubeconfigFile) }
 
-// Up starts a cluster in o.Dir and returns once it is usable: the fake Node is
-// Ready, ServiceAccount default/default exists and a probe pod has become
-// Ready. When o.Dir already holds a healthy cluster, Up reuses it. When a
-// component dies or a wait times out, Up stops everything it started and
-// returns an error with the tail of the failing component's log.
+// Up starts a cluster in o.Dir and returns once it is usable: the Node (fake
+// or real) is Ready, ServiceAccount default/default exists and a probe pod
+// has become Ready. When o.Dir already holds a healthy cluster of the same
+// kind, Up reuses it. When a component dies or a wait times out, Up stops
+// everything it started and returns an error with the tail of the failing
+// component's log.
 func Up(ctx context.Context, o Options) (*State, error) {
 	logw := o.Log
 	if logw == nil {
@@ -89,18 +108,33 @@ func Up(ctx context.Context, o Options) (*State, error) {
 	}
 	defer unlock()
 
+	if o.RealNode {
+		unlockMachine, err := lockMachine()
+		if err != nil {
+			return nil, err
+		}
+		defer unlockMachine()
+	}
 	if st, err := readState(o.Dir); err == nil {
 		herr := health(ctx, o.Dir, st)
+		if herr == nil && (st.Node != nil) != o.RealNode {
+			herr = fmt.Errorf("it runs with real node %v, and a cluster with real node %v is wanted", st.Node != nil, o.RealNode)
+		}
 		if herr == nil {
 			say("reusing the running cluster in %s (%s)", o.Dir, st.Server)
 			return st, nil
 		}
 		say("the cluster recorded in %s is not healthy (%v): stopping what is left of it and starting afresh", o.Dir, herr)
-		if err := down(o.Dir, st, say); err != nil {
+		if err := down(ctx, o.Dir, st, say); err != nil {
 			return nil, err
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
+	}
+	if o.RealNode {
+		if err := claimMachine(ctx, o.Dir, say); err != nil {
+			return nil, err
+		}
 	}
 	// The ports are chosen free, but another program may take one before the
 	// component binds it: then start again on other ports.
@@ -116,7 +150,12 @@ func Up(ctx context.Context, o Options) (*State, error) {
 // fresh starts a new cluster in o.Dir, first removing what an earlier one
 // left there, and stops what it started if it fails.
 func fresh(ctx context.Context, o Options, say func(string, ...any)) (*State, error) {
-	for _, name := range []string{stateFile, KubeconfigFile, pkiDir, etcdDir, logDir, kwokConfigFile} {
+	// Nothing may stay mounted below the node directory before it is removed:
+	// RemoveAll would reach into the mounts.
+	if errs := unmountUnder(filepath.Join(o.Dir, nodeDirName)); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, name := range []string{stateFile, KubeconfigFile, pkiDir, etcdDir, logDir, kwokConfigFile, nodeDirName} {
 		if err := os.RemoveAll(filepath.Join(o.Dir, name)); err != nil {
 			return nil, fmt.Errorf("clean run directory: %w", err)
 		}
@@ -125,13 +164,12 @@ func fresh(ctx context.Context, o Options, say func(string, ...any)) (*State, er
 	st, err := u.run(ctx)
 	if err != nil {
 		u.say("start failed; stopping the components started so far (logs stay in %s)", filepath.Join(o.Dir, logDir))
-		for i := len(u.procs) - 1; i >= 0; i-- {
-			if err := stop(u.procs[i].Proc, 5*time.Second); err != nil {
-				u.say("%v", err)
-				continue
-			}
+		if derr := down(context.WithoutCancel(ctx), o.Dir, &u.state, u.say); derr != nil {
+			u.say("%v", derr)
+		}
+		for _, r := range u.procs {
 			select { // reap it, so no zombie is left behind
-			case <-u.procs[i].done:
+			case <-r.done:
 			case <-time.After(5 * time.Second):
 			}
 		}
@@ -144,7 +182,7 @@ func fresh(ctx context.Context, o Options, say func(string, ...any)) (*State, er
 // Down stops the cluster recorded in dir: exactly the processes Up started,
 // by PID, kwok and the controllers first, then the apiserver, then etcd. A
 // directory without a cluster is not an error.
-func Down(dir string, log io.Writer) error {
+func Down(ctx context.Context, dir string, log io.Writer) error {
 	if log == nil {
 		log = io.Discard
 	}
@@ -160,27 +198,57 @@ func Down(dir string, log io.Writer) error {
 	defer unlock()
 	st, err := readState(dir)
 	if errors.Is(err, os.ErrNotExist) {
+		// Up may have died after claiming the real node and before
+		// recording a process: the claim says what to remove.
+		if n, err := readNodeState(machineClaim); err == nil && n.Owner == dir {
+			unlockMachine, err := lockMachine()
+			if err != nil {
+				return err
+			}
+			defer unlockMachine()
+			return teardownNode(ctx, n, say)
+		}
 		say("no cluster in %s", dir)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return down(dir, st, say)
+	if st.Node != nil {
+		unlockMachine, err := lockMachine()
+		if err != nil {
+			return err
+		}
+		defer unlockMachine()
+	}
+	return down(ctx, dir, st, say)
 }
 
-func down(dir string, st *State, say func(string, ...any)) error {
+// down stops the processes of st in reverse start order. Before containerd
+// stops, every pod sandbox is removed through its CRI; after everything
+// stopped, what the real node changed on the machine is put back.
+func down(ctx context.Context, dir string, st *State, say func(string, ...any)) error {
 	var errs []error
 	for i := len(st.Processes) - 1; i >= 0; i-- {
 		p := st.Processes[i]
 		if !alive(p) {
 			continue
 		}
+		if p.Name == Containerd && st.Node != nil {
+			if err := stopPods(ctx, st.Node, say); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if err := stop(p, 10*time.Second); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		say("stopped %s (pid %d)", p.Name, p.PID)
+	}
+	if st.Node != nil {
+		if err := teardownNode(ctx, st.Node, say); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("stop the cluster in %s: %w", dir, errors.Join(errs...))
@@ -205,8 +273,8 @@ func Status(ctx context.Context, dir string) (*State, error) {
 
 // health checks that every recorded process runs and the cluster answers.
 func health(ctx context.Context, dir string, st *State) error {
-	if len(st.Processes) != len(Components) {
-		return fmt.Errorf("only %d of %d components were started", len(st.Processes), len(Components))
+	if want := components(st.Node != nil); len(st.Processes) != len(want) {
+		return fmt.Errorf("only %d of %d components were started", len(st.Processes), len(want))
 	}
 	for _, p := range st.Processes {
 		if !alive(p) {
@@ -219,7 +287,7 @@ func health(ctx context.Context, dir string, st *State) error {
 	if err != nil {
 		return err
 	}
-	return c.usable(ctx)
+	return c.usable(ctx, st.Node != nil)
 }
 
 func readState(dir string) (*State, error) {
@@ -289,8 +357,13 @@ type upper struct {
 
 func (u *upper) run(ctx context.Context) (*State, error) {
 	o := u.o
-	bin := func(name string) string { return filepath.Join(o.BinDir, name) }
-	for _, name := range Components {
+	bin := func(name string) string {
+		if name == Containerd {
+			return "/usr/bin/containerd" // Debian's
+		}
+		return filepath.Join(o.BinDir, name)
+	}
+	for _, name := range components(o.RealNode) {
 		if _, err := os.Stat(bin(name)); err != nil {
 			return nil, fmt.Errorf("%s binary: %w; build the binaries with test/cluster/build.sh (make cluster-build)", name, err)
 		}
@@ -304,7 +377,7 @@ func (u *upper) run(ctx context.Context) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make certificates: %w", err)
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(7)
 	if err != nil {
 		return nil, err
 	}
@@ -325,6 +398,19 @@ func (u *upper) run(ctx context.Context) (*State, error) {
 		return nil, fmt.Errorf("write kwok configuration: %w", err)
 	}
 	u.state = State{BinDir: o.BinDir, Server: server, EtcdURL: etcdURL, Started: u.begin}
+	if o.RealNode {
+		n, err := u.prepareNode(ctx, p, server, ports[3:])
+		if n != nil || err == nil {
+			u.state.Node = n
+		}
+		if err != nil {
+			return nil, err
+		}
+		// Recorded before any process, so a failure from here on is undone.
+		if err := writeState(o.Dir, &u.state); err != nil {
+			return nil, err
+		}
+	}
 
 	args := map[string][]string{
 		Etcd: {
@@ -350,8 +436,12 @@ func (u *upper) run(ctx context.Context) (*State, error) {
 			"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 			"--service-account-key-file=" + p.SAPub,
 			"--service-account-signing-key-file=" + p.SAKey,
-			"--service-cluster-ip-range=10.96.0.0/16",
-			"--authorization-mode=RBAC",
+			"--service-cluster-ip-range=" + ServiceCIDR,
+			"--authorization-mode=Node,RBAC",
+			// For logs and exec: the kubelet trusts any certificate of the CA.
+			"--kubelet-client-certificate=" + p.AdminCert,
+			"--kubelet-client-key=" + p.AdminKey,
+			"--kubelet-preferred-address-types=InternalIP",
 			"--allow-privileged=true",
 			"--profiling=false",
 		},
@@ -388,9 +478,15 @@ func (u *upper) run(ctx context.Context) (*State, error) {
 			"--node-lease-duration-seconds=40",
 		},
 	}
+	if n := u.state.Node; n != nil {
+		args[Containerd] = []string{"--config=" + n.dir("containerd.toml"), "--log-level=info"}
+		args[Kubelet] = kubeletArgs(n)
+		args[KubeProxy] = kubeProxyArgs(n)
+		delete(args, Kwok)
+	}
 	for name, extra := range o.ExtraArgs {
 		if _, ok := args[name]; !ok {
-			return nil, fmt.Errorf("extra arguments for unknown component %q; the components are %v", name, Components)
+			return nil, fmt.Errorf("extra arguments for unknown component %q; the components are %v", name, components(o.RealNode))
 		}
 		args[name] = append(args[name], extra...)
 	}
@@ -424,21 +520,32 @@ func (u *upper) run(ctx context.Context) (*State, error) {
 	if err := u.wait(ctx, "kube-apiserver /readyz on "+server, 90*time.Second, c.ready); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{ControllerManager, Scheduler, Kwok} {
+	for _, name := range []string{ControllerManager, Scheduler} {
 		if err := launch(name); err != nil {
 			return nil, err
 		}
 	}
-	if err := u.wait(ctx, "the fake Node", 30*time.Second, c.createNode); err != nil {
-		return nil, err
-	}
-	if err := u.wait(ctx, "the fake Node to become Ready (kwok)", 60*time.Second, c.nodeReady); err != nil {
-		return nil, err
+	probe, kubelet := fakeProbePod(), "kwok"
+	if n := u.state.Node; n != nil {
+		if err := u.startNode(ctx, n, c, launch); err != nil {
+			return nil, err
+		}
+		probe, kubelet = realProbePod(), "kubelet, containerd, runc, CNI"
+	} else {
+		if err := launch(Kwok); err != nil {
+			return nil, err
+		}
+		if err := u.wait(ctx, "the fake Node", 30*time.Second, c.createNode); err != nil {
+			return nil, err
+		}
+		if err := u.wait(ctx, "the fake Node to become Ready (kwok)", 60*time.Second, c.nodeReady); err != nil {
+			return nil, err
+		}
 	}
 	if err := u.wait(ctx, "ServiceAccount default/default (kube-controller-manager)", 60*time.Second, c.defaultServiceAccount); err != nil {
 		return nil, err
 	}
-	if err := u.wait(ctx, "a probe pod to be scheduled and become Ready (kube-scheduler, kwok)", 60*time.Second, c.probePod); err != nil {
+	if err := u.wait(ctx, "a probe pod to be scheduled and become Ready (kube-scheduler, "+kubelet+")", 60*time.Second, c.probePod(probe)); err != nil {
 		return nil, err
 	}
 	u.say("cluster usable in %.1fs: %s, kubeconfig %s", time.Since(u.begin).Seconds(), server, kcPath)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,25 +32,7 @@ func binDir(t *testing.T) string {
 // mentions dir.
 func processesIn(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found []string
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(dir)) {
-			continue
-		}
-		if st, err := readStat(pid); err == nil && st.state != 'Z' {
-			found = append(found, e.Name()+" "+string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
-		}
-	}
-	return found
+	return processesMentioning(dir)
 }
 
 func TestUpReuseRestartDown(t *testing.T) {
@@ -60,7 +41,7 @@ func TestUpReuseRestartDown(t *testing.T) {
 	var log bytes.Buffer
 	o := Options{Dir: dir, BinDir: bin, Log: &log}
 	t.Cleanup(func() {
-		if err := Down(dir, nil); err != nil {
+		if err := Down(context.Background(), dir, nil); err != nil {
 			t.Errorf("cleanup: %v", err)
 		}
 	})
@@ -83,7 +64,7 @@ func TestUpReuseRestartDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.usable(ctx); err != nil {
+	if err := c.usable(ctx, false); err != nil {
 		t.Fatalf("cluster not usable after up: %v", err)
 	}
 	if !strings.HasPrefix(st.Server, "https://127.0.0.1:") || !strings.HasPrefix(st.EtcdURL, "http://127.0.0.1:") {
@@ -122,7 +103,7 @@ func TestUpReuseRestartDown(t *testing.T) {
 		}
 	}
 
-	if err := Down(dir, nil); err != nil {
+	if err := Down(context.Background(), dir, nil); err != nil {
 		t.Fatalf("down: %v", err)
 	}
 	for _, p := range fresh.Processes {
@@ -136,7 +117,7 @@ func TestUpReuseRestartDown(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, stateFile)); !os.IsNotExist(err) {
 		t.Errorf("state file still there after down (%v)", err)
 	}
-	if err := Down(dir, nil); err != nil {
+	if err := Down(context.Background(), dir, nil); err != nil {
 		t.Errorf("second down: %v; want nothing to do", err)
 	}
 }
@@ -145,7 +126,7 @@ func TestUpFailsFastWithLogTail(t *testing.T) {
 	bin := binDir(t)
 	dir := t.TempDir()
 	o := Options{Dir: dir, BinDir: bin, ExtraArgs: map[string][]string{APIServer: {"--no-such-flag"}}}
-	t.Cleanup(func() { _ = Down(dir, nil) })
+	t.Cleanup(func() { _ = Down(context.Background(), dir, nil) })
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	_, err := Up(ctx, o)
@@ -185,7 +166,7 @@ func TestUpRetriesWhenAPortIsTaken(t *testing.T) {
 	o := Options{Dir: dir, BinDir: bin, Log: &log, ExtraArgs: map[string][]string{
 		Etcd: {"--listen-metrics-urls=http://" + busy.Addr().String()},
 	}}
-	t.Cleanup(func() { _ = Down(dir, nil) })
+	t.Cleanup(func() { _ = Down(context.Background(), dir, nil) })
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	_, err = Up(ctx, o)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,21 +41,15 @@ func newClient(kubeconfigPath string) (*client, error) {
 }
 
 func etcdHealthy(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/health", nil)
+	body, err := httpGet(ctx, url+"/health")
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	var h struct {
 		Health string `json:"health"`
 	}
 	if err := json.Unmarshal(body, &h); err != nil || h.Health != "true" {
-		return fmt.Errorf("etcd /health answered %d %q", resp.StatusCode, body)
+		return fmt.Errorf("etcd /health answered %q", body)
 	}
 	return nil
 }
@@ -120,19 +112,29 @@ func (c *client) defaultServiceAccount(ctx context.Context) error {
 	return err
 }
 
-// probePod creates a pod in kube-system (once) and succeeds when it is Ready,
-// which takes the scheduler and kwok; the pod is then deleted.
-func (c *client) probePod(ctx context.Context) error {
+// fakeProbePod is the probe pod for kwok, which never pulls its image.
+func fakeProbePod() *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: probePodName},
+		Spec: corev1.PodSpec{
+			Containers:                    []corev1.Container{{Name: "probe", Image: "registry.invalid/probe:none"}},
+			TerminationGracePeriodSeconds: new(int64),
+		},
+	}
+}
+
+// probePod returns a wait condition that creates pod in kube-system (once)
+// and succeeds when it is Ready, which takes the scheduler and the node's
+// kubelet (kwok or real); the pod is then deleted.
+func (c *client) probePod(pod *corev1.Pod) func(context.Context) error {
+	return func(ctx context.Context) error { return c.probe(ctx, pod) }
+}
+
+func (c *client) probe(ctx context.Context, pod *corev1.Pod) error {
 	pods := c.cs.CoreV1().Pods(metav1.NamespaceSystem)
 	p, err := pods.Get(ctx, probePodName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		p, err = pods.Create(ctx, &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: probePodName},
-			Spec: corev1.PodSpec{
-				Containers:                    []corev1.Container{{Name: "probe", Image: "registry.invalid/probe:none"}},
-				TerminationGracePeriodSeconds: new(int64),
-			},
-		}, metav1.CreateOptions{})
+		p, err = pods.Create(ctx, pod, metav1.CreateOptions{})
 	}
 	if err != nil {
 		return err
@@ -152,12 +154,17 @@ func (c *client) probePod(ctx context.Context) error {
 	return fmt.Errorf("probe pod on %s not Ready yet", p.Spec.NodeName)
 }
 
-// usable is the health check of a running cluster.
-func (c *client) usable(ctx context.Context) error {
+// usable is the health check of a running cluster: the real node's when
+// real is set, else kwok's.
+func (c *client) usable(ctx context.Context, real bool) error {
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	if err := c.nodeReady(ctx); err != nil {
+	nodeReady := c.nodeReady
+	if real {
+		nodeReady = c.realNodeReady
+	}
+	if err := nodeReady(ctx); err != nil {
 		return err
 	}
 	return c.defaultServiceAccount(ctx)

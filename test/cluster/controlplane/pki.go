@@ -23,6 +23,8 @@ type pki struct {
 	CACert, CAKey           string
 	ServingCert, ServingKey string
 	AdminCert, AdminKey     string
+	NodeCert, NodeKey       string
+	ProxyCert, ProxyKey     string
 	SAKey, SAPub            string
 }
 
@@ -32,6 +34,8 @@ func pkiPaths(dir string) pki {
 		CACert: j("ca.crt"), CAKey: j("ca.key"),
 		ServingCert: j("apiserver.crt"), ServingKey: j("apiserver.key"),
 		AdminCert: j("admin.crt"), AdminKey: j("admin.key"),
+		NodeCert: j("node.crt"), NodeKey: j("node.key"),
+		ProxyCert: j("kube-proxy.crt"), ProxyKey: j("kube-proxy.key"),
 		SAKey: j("sa.key"), SAPub: j("sa.pub"),
 	}
 }
@@ -41,8 +45,11 @@ func pkiPaths(dir string) pki {
 const AdminGroup = "system:masters"
 
 // writePKI makes a fresh CA, the apiserver serving certificate (valid for
-// 127.0.0.1, localhost and the in-cluster names), the admin client
-// certificate and the service-account key pair into dir.
+// 127.0.0.1, localhost and the in-cluster names), the client certificates of
+// the admin, the real node's kubelet (user system:node:NAME in group
+// system:nodes, which the Node authorizer knows) and kube-proxy (user
+// system:kube-proxy, bound to system:node-proxier by default), and the
+// service-account key pair into dir.
 func writePKI(dir string) (pki, error) {
 	p := pkiPaths(dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -99,6 +106,20 @@ func writePKI(dir string) (pki, error) {
 	if err != nil {
 		return p, err
 	}
+	err = leaf(p.NodeCert, p.NodeKey, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "system:node:" + RealNodeName, Organization: []string{"system:nodes"}},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	if err != nil {
+		return p, err
+	}
+	err = leaf(p.ProxyCert, p.ProxyKey, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "system:kube-proxy"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	if err != nil {
+		return p, err
+	}
 
 	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -117,9 +138,9 @@ func writePKI(dir string) (pki, error) {
 	return p, nil
 }
 
-// serviceIP is the first address of the service range, which the apiserver
-// gives to the kubernetes Service.
-const serviceIP = "10.96.0.1"
+// serviceIP is the first address of the service range (ServiceCIDR), which
+// the apiserver gives to the kubernetes Service.
+const serviceIP = "198.19.0.1"
 
 func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, parentKey crypto.Signer) ([]byte, *x509.Certificate, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
@@ -161,6 +182,11 @@ func writePEM(path, kind string, der []byte, mode os.FileMode) error {
 // kubeconfig renders a kubeconfig for the admin user with the certificates
 // embedded, so the file works wherever it is copied.
 func kubeconfig(server string, p pki) ([]byte, error) {
+	return kubeconfigFor(server, p.CACert, p.AdminCert, p.AdminKey)
+}
+
+// kubeconfigFor renders a kubeconfig for the client certificate certPath.
+func kubeconfigFor(server, caPath, certPath, keyPath string) ([]byte, error) {
 	read := func(path string) (string, error) {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -168,15 +194,15 @@ func kubeconfig(server string, p pki) ([]byte, error) {
 		}
 		return base64.StdEncoding.EncodeToString(b), nil
 	}
-	ca, err := read(p.CACert)
+	ca, err := read(caPath)
 	if err != nil {
 		return nil, err
 	}
-	cert, err := read(p.AdminCert)
+	cert, err := read(certPath)
 	if err != nil {
 		return nil, err
 	}
-	key, err := read(p.AdminKey)
+	key, err := read(keyPath)
 	if err != nil {
 		return nil, err
 	}

@@ -172,3 +172,38 @@ func tail(path string, n int) string {
 	}
 	return "    " + strings.Join(lines, "\n    ")
 }
+
+// liveProcs lists the live (non-zombie) processes whose arguments match,
+// named by their first argument, with every argument in Args.
+func liveProcs(match func(args []string) bool) []Proc {
+	entries, _ := os.ReadDir("/proc")
+	var found []Proc
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if !match(args) {
+			continue
+		}
+		if st, err := readStat(pid); err == nil && st.state != 'Z' && st.state != 'X' {
+			found = append(found, Proc{Name: filepath.Base(args[0]), PID: pid, StartTicks: st.startTicks, Args: args})
+		}
+	}
+	return found
+}
+
+// processesMentioning lists, as "PID command line", the live processes
+// whose command line contains s.
+func processesMentioning(s string) []string {
+	var found []string
+	for _, p := range liveProcs(func(args []string) bool { return strings.Contains(strings.Join(args, " "), s) }) {
+		found = append(found, strconv.Itoa(p.PID)+" "+strings.Join(p.Args, " "))
+	}
+	return found
+}

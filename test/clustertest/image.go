@@ -1,0 +1,168 @@
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/remla/tagger/model"
+	"github.com/remla/tagger/test/ociimage"
+	"github.com/remla/tagger/test/testenv"
+)
+
+// AppRepository is the chart's image repository (charts/remla-app values.yaml).
+const AppRepository = "ghcr.io/remla/tagger"
+
+// AppVariant says which model an app image carries.
+type AppVariant string
+
+const (
+	// Good carries the trained test model (testenv.Model).
+	Good AppVariant = "good"
+	// NoTags carries the trained model with every threshold at 1: it answers
+	// every title with no tag, so TooManyEmptyPredictions fires from real
+	// traffic.
+	NoTags AppVariant = "no-tags"
+	// BrokenModel carries a file that is not a model: remla-app exits at
+	// start, so its pods never become ready (CrashLoopBackOff).
+	BrokenModel AppVariant = "broken-model"
+)
+
+var (
+	importMu sync.Mutex
+	imported = map[string]bool{} // socket + archive
+)
+
+// AppImage builds the image the Dockerfile's final stage describes, with the
+// remla-app binary (testenv.Binary) and the variant's model baked in, and
+// imports it into the real node's containerd under each ref. A ref without
+// a colon is a tag of AppRepository ("1.0.0" is ghcr.io/remla/tagger:1.0.0).
+// The archive is built once per content into ociimage.CacheDir, and
+// imported once per test process.
+//
+// Every image a pod of the node runs must come from here or test/ociimage:
+// the node's containerd resolves every registry to a refused loopback port,
+// so a version not imported fails as a real pull failure (ErrImagePull).
+func AppImage(t testing.TB, v AppVariant, refs ...string) {
+	t.Helper()
+	node := RealNode(t)
+	bin := testenv.Binary(t, "remla-app")
+	modelPath := variantModel(t, v)
+	st, err := ociimage.FinalStage(filepath.Join(repoRoot(), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	img, err := st.Image(map[string]string{
+		"/out/bin/remla-app":       bin,
+		"/out/models/latest.model": modelPath,
+		"/out/data":                data,
+	})
+	if err != nil {
+		t.Fatalf("pack the app image: %v", err)
+	}
+	full := make([]string, len(refs))
+	for i, r := range refs {
+		full[i] = r
+		if !strings.Contains(r, ":") {
+			full[i] = AppRepository + ":" + r
+		}
+	}
+	Import(t, node, img, full...)
+}
+
+// Import packs img (cached by content) and imports it into the node's
+// containerd under refs, full image references.
+func Import(t testing.TB, node Node, img *ociimage.Image, refs ...string) {
+	t.Helper()
+	cache, err := ociimage.CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(refs)
+	archive, err := img.Archive(cache, refs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	importMu.Lock()
+	defer importMu.Unlock()
+	key := node.ContainerdSocket + " " + archive
+	if imported[key] {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ctr", "--address", node.ContainerdSocket, "-n", "k8s.io", "images", "import", archive).CombinedOutput()
+	if err != nil {
+		t.Fatalf("import %v into the node's containerd: %v\n%s", refs, err, out)
+	}
+	imported[key] = true
+}
+
+// variantModel returns the path of the variant's model file, written once
+// per source model into ociimage.CacheDir.
+func variantModel(t testing.TB, v AppVariant) string {
+	t.Helper()
+	src := testenv.Model(t)
+	if v == Good {
+		return src
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := ociimage.CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(cache, "models", fmt.Sprintf("%s-%d-%d.model", v, fi.Size(), fi.ModTime().UnixNano()))
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	var data []byte
+	switch v {
+	case NoTags:
+		m, err := model.Load(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := m.Spec()
+		spec.Rule = model.Rule{Name: "never", Thresholds: slices.Repeat([]float64{1}, len(spec.Tags))}
+		nm, err := model.New(spec)
+		if err != nil {
+			t.Fatalf("make the no-tags model: %v", err)
+		}
+		if data, err = nm.Encode(); err != nil {
+			t.Fatal(err)
+		}
+	case BrokenModel:
+		data = []byte("this is not a REMLA tagger model: the image exists to fail its readiness\n")
+	default:
+		t.Fatalf("unknown app image variant %q", v)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := path + fmt.Sprintf(".%d.tmp", os.Getpid())
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// repoRoot is the repository's top directory, two levels above this file.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
