@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -22,13 +20,7 @@ import (
 // newReplica builds a server of the given color on a shared store.
 func newReplica(t *testing.T, store feedback.Store, color string, p Predictor) *httptest.Server {
 	t.Helper()
-	s, err := New(Config{Predictor: p, Store: store, Color: color, SigningKeys: testKeys,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
+	_, hs := serveWith(t, Config{Predictor: p, Store: store, Color: color})
 	return hs
 }
 
@@ -171,15 +163,7 @@ func oversizedBody(id, field string, n int) string {
 // predict: the tag list now costs what any body of its size costs, one JSON
 // scan.
 func BenchmarkRefuse62KB(b *testing.B) {
-	store, err := feedback.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "fb.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	s, err := New(Config{Predictor: newFake(), Store: store, SigningKeys: testKeys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, _ := serveWith(b, Config{})
 	h := s.Handler()
 	p := s.predict("php sql")
 	for _, bc := range []struct{ name, path, body string }{

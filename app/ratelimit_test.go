@@ -1,36 +1,20 @@
 package app
 
 import (
-	"context"
 	"hash/maphash"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/remla/tagger/feedback"
 )
 
 func limitedServer(t *testing.T, rl RateLimit, proxies []string) *httptest.Server {
 	t.Helper()
-	store, err := feedback.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	s, err := New(Config{Predictor: newFake(), Store: store, SigningKeys: testKeys, RateLimit: rl, TrustedProxies: proxies,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
+	_, hs := serveWith(t, Config{RateLimit: rl, TrustedProxies: proxies})
 	return hs
 }
 

@@ -108,30 +108,38 @@ func TestTemplatesGolden(t *testing.T) {
 	}
 }
 
+// object is what the semantic tests read of a rendered object.
+type object struct {
+	Kind     string
+	Metadata struct {
+		Name        string
+		Labels      map[string]string
+		Annotations map[string]string
+	}
+	Spec map[string]any
+	Data map[string]string
+}
+
+// parseManifest splits a rendered manifest into its objects, by Kind/name.
+func parseManifest(t *testing.T, m string) map[string]object {
+	t.Helper()
+	out := map[string]object{}
+	for _, doc := range strings.Split(m, "\n---") {
+		var o object
+		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Kind != "" {
+			out[o.Kind+"/"+o.Metadata.Name] = o
+		}
+	}
+	return out
+}
+
 // TestTemplatesSemantics checks what the golden files must never lose, so
 // that an -update does not bless a broken chart.
 func TestTemplatesSemantics(t *testing.T) {
-	type obj struct {
-		Kind     string
-		Metadata struct {
-			Name   string
-			Labels map[string]string
-		}
-		Spec map[string]any
-	}
-	parse := func(m string) map[string]obj {
-		out := map[string]obj{}
-		for _, doc := range strings.Split(m, "\n---") {
-			var o obj
-			if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
-				t.Fatal(err)
-			}
-			if o.Kind != "" {
-				out[o.Kind+"/"+o.Metadata.Name] = o
-			}
-		}
-		return out
-	}
+	parse := func(m string) map[string]object { return parseManifest(t, m) }
 	green := parse(render(t, "remla-green", cases[1].values, false))
 	dep, ok := green["Deployment/remla-green"]
 	if !ok {
@@ -192,30 +200,8 @@ func TestTemplatesSemantics(t *testing.T) {
 // where answers go: both colors reach one store the shared release keeps,
 // with one signing key, and nothing of it lives in a pod.
 func TestFeedbackWiring(t *testing.T) {
-	type obj struct {
-		Kind     string
-		Metadata struct {
-			Name        string
-			Labels      map[string]string
-			Annotations map[string]string
-		}
-		Spec map[string]any
-		Data map[string]string
-	}
-	parse := func(m string) map[string]obj {
-		out := map[string]obj{}
-		for _, doc := range strings.Split(m, "\n---") {
-			var o obj
-			if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
-				t.Fatal(err)
-			}
-			if o.Kind != "" {
-				out[o.Kind+"/"+o.Metadata.Name] = o
-			}
-		}
-		return out
-	}
-	container := func(d obj) map[string]any {
+	parse := func(m string) map[string]object { return parseManifest(t, m) }
+	container := func(d object) map[string]any {
 		return d.Spec["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
 	}
 	env := func(c map[string]any) map[string]map[string]any {
