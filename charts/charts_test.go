@@ -66,7 +66,6 @@ func merge(a, b map[string]any) map[string]any {
 	return out
 }
 
-
 func render(t *testing.T, release string, vals map[string]any, monitoring bool) string {
 	t.Helper()
 	c, err := App()
