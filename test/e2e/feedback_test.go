@@ -85,12 +85,13 @@ func TestFeedbackSurvivesRedeploys(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Redeploy both colors, then restart the database on its claim.
-	if err := d.Deploy(ctx, deployer.Blue, "1.0.1", deployer.DeployOptions{Timeout: 3 * time.Minute, NoSwitch: true}); err != nil {
-		t.Fatalf("redeploy blue: %v", err)
-	}
-	if err := d.Deploy(ctx, deployer.Green, "2.0.1", deployer.DeployOptions{Timeout: 3 * time.Minute, NoSwitch: true}); err != nil {
+	// Redeploy both colors the blue-green way (green takes the traffic,
+	// then blue again), then restart the database on its claim.
+	if err := d.Deploy(ctx, deployer.Green, "2.0.1", opts); err != nil {
 		t.Fatalf("redeploy green: %v", err)
+	}
+	if err := d.Deploy(ctx, deployer.Blue, "1.0.1", opts); err != nil {
+		t.Fatalf("redeploy blue: %v", err)
 	}
 	if err := client.CoreV1().Pods(ns).Delete(ctx, "remla-postgresql-0", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
