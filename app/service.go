@@ -79,6 +79,11 @@ type feedbackInput struct {
 // storeRetryAfter is what a client is told to wait when the store is down.
 const storeRetryAfter = 5 * time.Second
 
+// storeTimeout bounds one save: a store that does not answer in time (a
+// connection to a database pod that went away without a word, a lock held
+// too long) gets the client a 503 to retry, not a request that hangs.
+const storeTimeout = 5 * time.Second
+
 // recordFeedback checks an answer against its prediction, stores it
 // durably and only then counts it. The returned prediction is nil when the
 // id itself was refused.
@@ -130,7 +135,9 @@ func (s *Server) recordFeedback(ctx context.Context, in feedbackInput) (*predict
 			return p, badRequest("missing_tags", "missing_tags: %q was predicted; mark it right instead of missing", t)
 		}
 	}
-	err := s.cfg.Store.Save(ctx, feedback.Record{
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	err := s.cfg.Store.Save(sctx, feedback.Record{
 		PredictionID: p.Key, Title: p.Title, Predicted: predicted, Happy: in.Happy,
 		CorrectTags: correct, WrongTags: wrong, MissingTags: missing,
 		ModelVersion: p.ModelVersion, Color: p.Color, PredictedAt: p.At, CreatedAt: time.Now(),

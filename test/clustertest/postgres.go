@@ -255,3 +255,23 @@ func WaitForStore(t testing.TB, ctx context.Context, base string) {
 		}
 	}
 }
+
+// FeedbackRetrying gives the app at base the answer to prediction id as a
+// well-behaved client does: a 503 (the store could not take it; nothing was
+// stored) or a request that timed out is sent again, after Retry-After, for
+// up to a minute. Any other refusal is returned at once.
+func FeedbackRetrying(ctx context.Context, base, id string, happy bool) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := Feedback(ctx, base, id, happy)
+		retry := err != nil && (strings.Contains(err.Error(), "503 Service Unavailable") || strings.Contains(err.Error(), "Client.Timeout exceeded"))
+		if !retry || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
+}

@@ -493,7 +493,9 @@ func predict(t *testing.T, ctx context.Context, app, title string) string {
 
 func feedback(t *testing.T, ctx context.Context, app, id string, happy bool) {
 	t.Helper()
-	postJSON(t, ctx, app+"/api/v1/feedback", map[string]any{"prediction_id": id, "happy": happy})
+	if err := clustertest.FeedbackRetrying(ctx, app, id, happy); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func postWebhook(t *testing.T, url, auth, file string) int {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/remla/tagger/deployer"
@@ -40,6 +41,11 @@ func TestFeedbackSurvivesRedeploys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLogs(t, ns)
+		}
+	})
 	opts := deployer.DeployOptions{Timeout: 3 * time.Minute}
 	if err := d.Init(ctx, "1.0.0", opts); err != nil {
 		t.Fatalf("init: %v", err)
@@ -66,7 +72,7 @@ func TestFeedbackSurvivesRedeploys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := clustertest.Feedback(ctx, answerOn, a.PredictionID, happy); err != nil {
+		if err := clustertest.FeedbackRetrying(ctx, answerOn, a.PredictionID, happy); err != nil {
 			t.Fatalf("answer to %q: %v", title, err)
 		}
 		want[title] = answer{a.Color, a.ModelVersion, happy}
@@ -98,11 +104,11 @@ func TestFeedbackSurvivesRedeploys(t *testing.T) {
 	}
 	waitStatefulSet(t, ctx, ns)
 	clustertest.WaitForStore(t, ctx, preview["green"])
-	if err := clustertest.Feedback(ctx, preview["green"], kept.PredictionID, true); err != nil {
+	if err := clustertest.FeedbackRetrying(ctx, preview["green"], kept.PredictionID, true); err != nil {
 		t.Fatalf("answer to a prediction of blue 1.0.0, given to green 2.0.1 after both were redeployed: %v", err)
 	}
 	want["Regex to match an email address (answered after everything)"] = answer{kept.Color, kept.ModelVersion, true}
-	if err := clustertest.Feedback(ctx, preview["blue"], kept.PredictionID, false); err == nil || !strings.Contains(err.Error(), "409") {
+	if err := clustertest.FeedbackRetrying(ctx, preview["blue"], kept.PredictionID, false); err == nil || !strings.Contains(err.Error(), "409") {
 		t.Fatalf("a second answer to the same prediction: %v, want 409", err)
 	}
 
@@ -175,4 +181,21 @@ func pgPassword(t *testing.T, ctx context.Context, ns string) string {
 		t.Fatal(err)
 	}
 	return string(s.Data["password"])
+}
+
+// dumpLogs logs the last lines of every container of the namespace.
+func dumpLogs(t *testing.T, ns string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := clustertest.Client(t)
+	pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Logf("list pods: %v", err)
+		return
+	}
+	tail := int64(15)
+	for _, p := range pods.Items {
+		b, err := client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: &tail}).Do(ctx).Raw()
+		t.Logf("--- %s (%s) %v\n%s", p.Name, p.Status.Phase, err, b)
+	}
 }
