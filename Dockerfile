@@ -5,8 +5,9 @@
 #   docker build --build-arg MODEL=models/latest.model .    # bakes an existing model file in
 #   docker run -p 8080:8080 -v remla-data:/data remla-app:dev
 #
-# The chart mounts /data (feedback database) and passes -model, -addr, -color
-# and -feedback-db; the defaults below serve the baked-in model on :8080.
+# Run alone, it keeps feedback (and the generated signing key) in /data; the
+# chart passes -model, -addr, -color and a shared PostgreSQL and key instead.
+# The defaults below serve the baked-in model on :8080.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

@@ -78,9 +78,10 @@ bench-train: ## training time and peak memory, Go beside scikit-learn
 	bash training/bench/bench-train.sh
 
 .PHONY: bench-serve
-bench-serve: ## load the JSON API with wrk (16 connections, 30 s)
+bench-serve: ## load the JSON API with wrk (16 connections, 30 s), then SQLite beside PostgreSQL (bench-store.sh)
 	REMLA_DEPS_BENCH=1 test/deps.sh
 	bash app/bench/bench-serve.sh
+	bash app/bench/bench-store.sh
 
 $(TEST_MODEL):
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/remla-train ./cmd/remla-train

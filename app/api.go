@@ -1,10 +1,9 @@
 package app
 
 import (
-	"context"
+	"encoding/json"
 	"net/http"
 	"runtime"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,12 +22,14 @@ type predictResponse struct {
 	Color        string           `json:"color"`
 }
 
+// feedbackRequest keeps the tag lists raw: they are counted against the
+// cap before any string of them is decoded (tagList).
 type feedbackRequest struct {
-	PredictionID *string  `json:"prediction_id"`
-	Happy        *bool    `json:"happy"`
-	CorrectTags  []string `json:"correct_tags"`
-	WrongTags    []string `json:"wrong_tags"`
-	MissingTags  []string `json:"missing_tags"`
+	PredictionID *string         `json:"prediction_id"`
+	Happy        *bool           `json:"happy"`
+	CorrectTags  json.RawMessage `json:"correct_tags"`
+	WrongTags    json.RawMessage `json:"wrong_tags"`
+	MissingTags  json.RawMessage `json:"missing_tags"`
 }
 
 // seedResponse is the shape of the original Flask app's POST /predict.
@@ -40,6 +41,7 @@ type seedResponse struct {
 }
 
 func abortJSON(c *gin.Context, e *apiError) {
+	setRetryAfter(c.Writer.Header(), e.retryAfter)
 	c.AbortWithStatusJSON(e.Status, e)
 }
 
@@ -94,15 +96,24 @@ func (s *Server) apiFeedback(c *gin.Context) {
 		abortJSON(c, badRequest("happy", `field "happy" is required: true if the tags are right, false if not`))
 		return
 	}
-	p, e := s.recordFeedback(c.Request.Context(), feedbackInput{
-		PredictionID: *req.PredictionID, Happy: *req.Happy,
-		Correct: req.CorrectTags, Wrong: req.WrongTags, Missing: req.MissingTags,
-	})
+	in := feedbackInput{PredictionID: *req.PredictionID, Happy: *req.Happy}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		dst  *[]string
+	}{{"correct_tags", req.CorrectTags, &in.Correct}, {"wrong_tags", req.WrongTags, &in.Wrong}, {"missing_tags", req.MissingTags, &in.Missing}} {
+		var e *apiError
+		if *f.dst, e = s.tagList(f.name, f.raw); e != nil {
+			abortJSON(c, e)
+			return
+		}
+	}
+	p, e := s.recordFeedback(c.Request.Context(), in)
 	if e != nil {
 		abortJSON(c, e)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"prediction_id": p.ID, "status": "recorded"})
+	c.JSON(http.StatusCreated, gin.H{"prediction_id": p.ID, "status": "recorded", "model_version": p.ModelVersion, "color": p.Color})
 }
 
 func (s *Server) apiTags(c *gin.Context) {
@@ -113,18 +124,21 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
+// readyz says whether this server should get traffic: it has a model
+// that knows tags. The feedback store's state is reported but does not
+// make the server unready: every replica of both colors shares the one
+// store, so gating on it would turn a database outage into a full outage of
+// predictions too. docs/operations.md explains the choice.
 func (s *Server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
 	if len(s.cfg.Predictor.Tags()) == 0 {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "error": "the model knows no tags"})
 		return
 	}
-	if err := s.cfg.Store.Ping(ctx); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "error": err.Error()})
-		return
+	store := "ok"
+	if err := s.health.status(); err != nil {
+		store = "unavailable: " + err.Error()
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "model_version": s.version})
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "model_version": s.version, "feedback_store": store})
 }
 
 func (s *Server) versionInfo(c *gin.Context) {

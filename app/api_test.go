@@ -3,9 +3,11 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/remla/tagger/feedback"
 )
@@ -73,10 +75,15 @@ func TestFeedbackAPI(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("feedback: %d %s", code, body)
 	}
-	// Stored, with what the user said.
+	// Stored under the id's key, with what the user said and which release
+	// predicted.
+	p, err := ts.ids.open(id, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
-	if err := ts.store.Each(t.Context(), func(r feedback.Record) error {
-		got = append(got, strings.TrimSpace(fmt.Sprintln(r.PredictionID == id, r.Title, r.Happy, r.Predicted, r.CorrectTags, r.WrongTags, r.MissingTags, r.ModelVersion, r.Color)))
+	if err := ts.store.Each(t.Context(), feedback.Filter{}, func(r feedback.Record) error {
+		got = append(got, strings.TrimSpace(fmt.Sprintln(r.PredictionID == p.Key, r.Title, r.Happy, r.Predicted, r.CorrectTags, r.WrongTags, r.MissingTags, r.ModelVersion, r.Color)))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -131,7 +138,7 @@ func TestBadInput(t *testing.T) {
 		{"feedback, happy as string", "POST", "/api/v1/feedback", fb(`"happy": "yes"`), 400, "happy", "true or false"},
 		{"feedback, tags not a list", "POST", "/api/v1/feedback", fb(`"happy": true, "wrong_tags": "php"`), 400, "wrong_tags", "array of strings"},
 		{"feedback, tag not a string", "POST", "/api/v1/feedback", fb(`"happy": true, "correct_tags": [1]`), 400, "correct_tags", "array of strings"},
-		{"feedback, unknown prediction", "POST", "/api/v1/feedback", `{"prediction_id": "NOPE", "happy": true}`, 404, "prediction_id", "unknown prediction_id"},
+		{"feedback, made-up prediction id", "POST", "/api/v1/feedback", `{"prediction_id": "NOPE", "happy": true}`, 400, "prediction_id", "not one this service issued"},
 		{"feedback, twice", "POST", "/api/v1/feedback", fmt.Sprintf(`{"prediction_id": %q, "happy": false}`, answered), 409, "prediction_id", "already recorded"},
 		{"feedback, marks a tag not predicted", "POST", "/api/v1/feedback", fb(`"happy": false, "wrong_tags": ["java"]`), 400, "wrong_tags", "not predicted"},
 		{"feedback, right and wrong at once", "POST", "/api/v1/feedback", fb(`"happy": false, "correct_tags": ["php"], "wrong_tags": ["php"]`), 400, "wrong_tags", "both"},
@@ -191,13 +198,31 @@ func TestHealthAndVersion(t *testing.T) {
 			t.Errorf("GET %s: %d %s; want 200 with %s", tt.path, code, body, tt.want)
 		}
 	}
-	// A closed store is not writable: not ready.
+	// A store that does not answer is reported, and the server stays ready:
+	// predictions do not need it.
 	ts.store.Close()
-	if code, body := do(t, http.MethodGet, ts.URL+"/readyz", "", ""); code != http.StatusServiceUnavailable || !strings.Contains(body, "not writable") {
-		t.Fatalf("readyz with a closed store: %d %s", code, body)
+	ts.health.mu.Lock()
+	ts.health.interval = 0
+	ts.health.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := do(t, http.MethodGet, ts.URL+"/readyz", "", "")
+		if code != http.StatusOK {
+			t.Fatalf("readyz with a closed store: %d %s; want 200 (ready, store reported)", code, body)
+		}
+		if strings.Contains(body, `"feedback_store":"unavailable: `) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz never reported the closed store: %s", body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v, _ := value(scrape(t, ts.URL), "feedback_store_up"); v != 0 {
+		t.Fatalf("feedback_store_up = %v with a closed store, want 0", v)
 	}
 	if code, _ := do(t, http.MethodGet, ts.URL+"/healthz", "", ""); code != http.StatusOK {
-		t.Fatalf("healthz with a closed store: %d, want 200 (alive, just not ready)", code)
+		t.Fatalf("healthz with a closed store: %d, want 200", code)
 	}
 }
 
@@ -207,9 +232,17 @@ func TestFeedbackStoreDown(t *testing.T) {
 	ts := startServer(t, newFake())
 	id := predictID(t, ts.URL, "php sql")
 	ts.store.Close()
-	code, body := do(t, http.MethodPost, ts.URL+"/api/v1/feedback", "application/json", fmt.Sprintf(`{"prediction_id": %q, "happy": false}`, id))
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "could not be stored") {
-		t.Fatalf("feedback with the store down: %d %s; want 503", code, body)
+	res, err := http.Post(ts.URL+"/api/v1/feedback", "application/json", strings.NewReader(fmt.Sprintf(`{"prediction_id": %q, "happy": false}`, id)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "could not be stored") || res.Header.Get("Retry-After") != "5" {
+		t.Fatalf("feedback with the store down: %d %s Retry-After %q; want 503 with Retry-After: 5", res.StatusCode, b, res.Header.Get("Retry-After"))
+	}
+	if code, _ := do(t, http.MethodPost, ts.URL+"/api/v1/predict", "application/json", `{"title": "php sql"}`); code != http.StatusOK {
+		t.Fatalf("predict with the store down: %d, want 200", code)
 	}
 	if v, _ := value(scrape(t, ts.URL), "feedback_total", "verdict", "unhappy"); v != 0 {
 		t.Fatalf("feedback_total{unhappy} = %v after a failed store, want 0", v)

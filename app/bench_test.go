@@ -30,7 +30,7 @@ func benchServer(b *testing.B) *Server {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { store.Close() })
-	s, err := New(Config{Predictor: m, Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := New(Config{Predictor: m, Store: store, SigningKeys: testKeys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,6 +47,7 @@ func BenchmarkPredictAPI(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			req := httptest.NewRequest(http.MethodPost, "/api/v1/predict", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code != http.StatusOK {

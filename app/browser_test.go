@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,7 +67,7 @@ func artifact(t *testing.T, name string, png []byte) {
 func storedRecords(t *testing.T, ts *testServer) []feedback.Record {
 	t.Helper()
 	var out []feedback.Record
-	if err := ts.store.Each(t.Context(), func(r feedback.Record) error { out = append(out, r); return nil }); err != nil {
+	if err := ts.store.Each(t.Context(), feedback.Filter{}, func(r feedback.Record) error { out = append(out, r); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -240,4 +242,60 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		{"http_requests_total", []string{"method", "POST", "route", "/", "code", "400"}, 1},
 		{"http_requests_total", []string{"method", "POST", "route", "/feedback", "code", "303"}, 1},
 	})
+}
+
+// TestBrowserRefusesCrossSitePosts opens a page of another site (served on
+// localhost, the app on 127.0.0.1) in real Chromium. Its script sends the
+// simple requests any site may send without asking: text/plain to the JSON
+// API and a text/plain form to the feedback API. Then it submits a plain
+// form to the page's predict route. Everything is refused and nothing is
+// predicted or counted.
+func TestBrowserRefusesCrossSitePosts(t *testing.T) {
+	ts := startServer(t, newFake())
+	id := predictID(t, ts.URL, "php sql")
+	app := ts.URL
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>another site</title>
+<form id="f" method="post" action="%[1]s/"><input name="title" value="php sql"></form>
+<form id="g" method="post" action="%[1]s/api/v1/feedback" enctype="text/plain" target="sink">
+<input name='{"prediction_id": "%[2]s", "happy": false, "x": "' value='"}'></form>
+<iframe name="sink"></iframe>
+<script>
+(async () => {
+  for (const path of ["/api/v1/predict", "/predict"]) {
+    try { await fetch(%[1]q + path, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"}, body: '{"title": "php sql"}'}); } catch (e) {}
+  }
+  document.getElementById("g").submit();
+  setTimeout(() => document.getElementById("f").submit(), 500);
+})();
+</script>`, app, id)
+	}))
+	defer evil.Close()
+	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
+
+	ctx := browser(t)
+	var body string
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(evilURL+"/"),
+		chromedp.WaitVisible(chromedp.ID("main")), // the app's page, reached by the form post
+	)
+	if err != nil {
+		t.Fatalf("the other site's form post did not land on the app's page: %v", err)
+	}
+	body, _ = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	if !strings.Contains(body, "sent from another site") {
+		t.Fatalf("the cross-site form post was not refused on the page:\n%s", body)
+	}
+	checkSamples(t, ts.URL, []sample{
+		{"num_pred", nil, 1}, // the test's own prediction only
+		{"feedback_total", []string{"verdict", "unhappy"}, 0},
+		{"http_requests_total", []string{"method", "POST", "route", "/api/v1/predict", "code", "415"}, 1},
+		{"http_requests_total", []string{"method", "POST", "route", "/predict", "code", "415"}, 1},
+		{"http_requests_total", []string{"method", "POST", "route", "/api/v1/feedback", "code", "415"}, 1},
+		{"http_requests_total", []string{"method", "POST", "route", "/", "code", "403"}, 1},
+	})
+	if recs := storedRecords(t, ts); len(recs) != 0 {
+		t.Fatalf("stored %+v from another site", recs)
+	}
 }

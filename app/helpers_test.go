@@ -57,6 +57,40 @@ func newFake() fakePredictor {
 	}
 }
 
+// testKeys sign the test servers' prediction ids.
+var testKeys = [][]byte{[]byte("test signing key, 32 bytes or more, never used in production")}
+
+// serveWith builds a Server from cfg on httptest, filling what cfg leaves
+// empty for a test: the fake model, a SQLite store of its own in a temp
+// dir, the test keys, a silent logger.
+func serveWith(t testing.TB, cfg Config) (*Server, *httptest.Server) {
+	t.Helper()
+	if cfg.Predictor == nil {
+		cfg.Predictor = newFake()
+	}
+	if cfg.Store == nil {
+		store, err := feedback.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "feedback.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		cfg.Store = store
+	}
+	if cfg.SigningKeys == nil {
+		cfg.SigningKeys = testKeys
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	return s, hs
+}
+
 // testServer is a Server on httptest with a real SQLite store in a temp dir.
 type testServer struct {
 	*Server
@@ -72,7 +106,7 @@ func startServer(t *testing.T, p Predictor) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Predictor: p, Store: store, Color: "green", CodeVersion: "test",
+	s, err := New(Config{Predictor: p, Store: store, Color: "green", CodeVersion: "test", SigningKeys: testKeys,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -26,19 +26,36 @@ var (
 		`Answers to "Are you happy with these tags?" by verdict (happy or unhappy).`, []string{"verdict"}, nil)
 	descSatisfaction = prometheus.NewDesc("user_satisfaction",
 		"happy / (happy + unhappy) answers since start, 0..1; absent until the first answer.", nil, nil)
+	descFeedbackOther = prometheus.NewDesc("feedback_other_release_total",
+		"Answers this server stored about predictions another release (color or model version) made; they are not in feedback_total, so they never judge this release.", []string{"verdict"}, nil)
 )
 
 // metrics counts what the server does and exposes it on its own registry.
 type metrics struct {
-	reg            *prometheus.Registry
-	preds, empty   atomic.Uint64
-	happy, unhappy atomic.Uint64
-	latency        prometheus.Histogram
-	requests       *prometheus.CounterVec
+	reg                      *prometheus.Registry
+	preds, empty             atomic.Uint64
+	happy, unhappy           atomic.Uint64
+	otherHappy, otherUnhappy atomic.Uint64
+	latency                  prometheus.Histogram
+	requests                 *prometheus.CounterVec
+	rateLimited              *prometheus.CounterVec
+	crossSiteRefused         prometheus.Counter
 }
 
-func newMetrics(modelVersion, color string) *metrics {
+func newMetrics(modelVersion, color string, health *storeHealth) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rate_limited_total",
+		Help: "Requests refused with 429 because one client sent too many, by what they asked for (predictions or answers).",
+	}, []string{"what"})
+	m.crossSiteRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cross_site_refused_total",
+		Help: "Posts refused with 403 because a browser sent them from another site's page.",
+	})
+	storeUp := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "feedback_store_up",
+		Help: "1 when the feedback store answered its last check or save, 0 when it did not (checked at most every 5 s; a down store never makes the server unready).",
+	}, health.up)
 	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "predict_latency_seconds",
 		Help:    "Time the model takes to predict the tags of one title, in seconds.",
@@ -55,7 +72,7 @@ func newMetrics(modelVersion, color string) *metrics {
 	})
 	info.Set(1)
 	m.reg.MustRegister(
-		m, m.latency, m.requests, info,
+		m, m.latency, m.requests, m.rateLimited, m.crossSiteRefused, storeUp, info,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -64,7 +81,7 @@ func newMetrics(modelVersion, color string) *metrics {
 
 // Describe implements prometheus.Collector for the counters kept in atomics.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descNumPred, descEmpty, descPercentageEmpty, descFeedback, descSatisfaction} {
+	for _, d := range []*prometheus.Desc{descNumPred, descEmpty, descPercentageEmpty, descFeedback, descSatisfaction, descFeedbackOther} {
 		ch <- d
 	}
 }
@@ -89,6 +106,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	if happy+unhappy > 0 {
 		ch <- prometheus.MustNewConstMetric(descSatisfaction, prometheus.GaugeValue, happy/(happy+unhappy))
 	}
+	ch <- prometheus.MustNewConstMetric(descFeedbackOther, prometheus.CounterValue, float64(m.otherHappy.Load()), "happy")
+	ch <- prometheus.MustNewConstMetric(descFeedbackOther, prometheus.CounterValue, float64(m.otherUnhappy.Load()), "unhappy")
 }
 
 func (m *metrics) observePrediction(d time.Duration, numTags int) {
@@ -99,11 +118,20 @@ func (m *metrics) observePrediction(d time.Duration, numTags int) {
 	}
 }
 
-func (m *metrics) observeFeedback(happy bool) {
-	if happy {
+// observeFeedback counts one stored answer; own says whether this
+// release (color and model version) made the prediction. After a switch,
+// answers to the old color's predictions reach the new one; they must not
+// move the new release's user_satisfaction.
+func (m *metrics) observeFeedback(happy, own bool) {
+	switch {
+	case own && happy:
 		m.happy.Add(1)
-	} else {
+	case own:
 		m.unhappy.Add(1)
+	case happy:
+		m.otherHappy.Add(1)
+	default:
+		m.otherUnhappy.Add(1)
 	}
 }
 

@@ -2,11 +2,13 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -61,8 +63,8 @@ func (s *Server) view() *pageView {
 	return v
 }
 
-func (v *pageView) show(p *prediction) {
-	r := &resultView{ID: p.ID, Title: p.Title, Answered: p.Answered()}
+func (v *pageView) show(p *prediction, answered bool) {
+	r := &resultView{ID: p.ID, Title: p.Title, Answered: answered}
 	for _, t := range p.Tags {
 		r.Tags = append(r.Tags, tagView{TagScore: t})
 	}
@@ -81,19 +83,34 @@ func (s *Server) render(c *gin.Context, status int, v *pageView) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// page serves GET /, and GET /?p=<id> after a form post (post/redirect/get).
+// page serves GET /, and GET /?p=<id> after a form post (post/redirect/get):
+// the id carries the prediction, so any replica can show it.
 func (s *Server) page(c *gin.Context) {
 	v := s.view()
 	if id := c.Query("p"); id != "" {
-		p, ok := s.predictions.get(id)
-		if !ok {
-			v.Notice = "That prediction is no longer kept (the server may have restarted). Type the title again."
-			s.render(c, http.StatusNotFound, v)
+		p, e := s.openPrediction(id)
+		if e != nil {
+			v.Notice = "That prediction link is not valid: it was changed or cut short. Type the title again."
+			status := http.StatusNotFound
+			if e.Status == http.StatusGone {
+				v.Notice, status = "That prediction is older than "+days(s.cfg.Retention)+" and no longer takes answers. Type the title again.", e.Status
+			}
+			s.render(c, status, v)
 			return
 		}
-		v.show(p)
+		v.show(p, s.answered(c.Request.Context(), p))
 	}
 	s.render(c, http.StatusOK, v)
+}
+
+// answered says whether the store holds an answer for p. A store that does
+// not answer quickly counts as "not yet": the form is shown, and posting
+// it says what happened.
+func (s *Server) answered(ctx context.Context, p *prediction) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, err := s.cfg.Store.Get(ctx, p.Key)
+	return err == nil
 }
 
 // formError reads a form post, mapping a too-large body to 413.
@@ -163,7 +180,7 @@ func (s *Server) pageFeedback(c *gin.Context) {
 		p, e = s.recordFeedback(c.Request.Context(), in)
 	default:
 		e = badRequest("happy", "answer the question: are you happy with these tags? Press Yes or No")
-		p, _ = s.predictions.get(in.PredictionID)
+		p, _ = s.openPrediction(in.PredictionID)
 	}
 	if e == nil {
 		c.Redirect(http.StatusSeeOther, "/?p="+url.QueryEscape(p.ID))
@@ -175,7 +192,8 @@ func (s *Server) pageFeedback(c *gin.Context) {
 		return
 	}
 	// Show the prediction again with the user's marks kept and the error inline.
-	v.show(p)
+	setRetryAfter(c.Writer.Header(), e.retryAfter)
+	v.show(p, false)
 	v.FeedbackError = e.Message
 	for i := range v.Result.Tags {
 		v.Result.Tags[i].Verdict = verdicts[v.Result.Tags[i].Tag]

@@ -71,7 +71,7 @@ func TestPageWithoutJavaScript(t *testing.T) {
 		t.Fatal("after feedback the page does not thank the user and hide the form")
 	}
 	var stored string
-	ts.store.Each(t.Context(), func(r feedback.Record) error {
+	ts.store.Each(t.Context(), feedback.Filter{}, func(r feedback.Record) error {
 		stored = fmt.Sprint(r.Happy, r.CorrectTags, r.WrongTags, r.MissingTags)
 		return nil
 	})
@@ -92,7 +92,7 @@ func TestPageWithoutJavaScript(t *testing.T) {
 		{"invalid UTF-8", "/", nil, "title=caf%E9", 400, "not valid UTF-8"},
 		{"body over 64 KiB", "/", nil, "title=" + strings.Repeat("a", 70<<10), 413, "64 KiB"},
 		{"feedback twice", "/feedback", url.Values{"prediction_id": {id}, "happy": {"yes"}}, "", 409, "already recorded"},
-		{"feedback, unknown prediction", "/feedback", url.Values{"prediction_id": {"NOPE"}, "happy": {"yes"}}, "", 404, "unknown prediction_id"},
+		{"feedback, made-up prediction", "/feedback", url.Values{"prediction_id": {"NOPE"}, "happy": {"yes"}}, "", 400, "not one this service issued"},
 		{"feedback, unknown missing tag", "/feedback", url.Values{"prediction_id": {predictID(t, ts.URL, "go sort")}, "happy": {"no"}, "missing": {"cobol"}}, "", 400, "not a tag this model knows"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,8 +110,8 @@ func TestPageWithoutJavaScript(t *testing.T) {
 		})
 	}
 
-	// A prediction the server no longer has, and an unknown page.
-	if code, body := do(t, http.MethodGet, ts.URL+"/?p=GONE", "", ""); code != http.StatusNotFound || !strings.Contains(body, "no longer kept") {
+	// A link to a prediction that was never made, and an unknown page.
+	if code, body := do(t, http.MethodGet, ts.URL+"/?p=GONE", "", ""); code != http.StatusNotFound || !strings.Contains(body, "link is not valid") {
 		t.Fatalf("GET /?p=GONE: %d", code)
 	}
 	if code, body := do(t, http.MethodGet, ts.URL+"/nope", "", ""); code != http.StatusNotFound || !strings.Contains(body, "Page not found") {

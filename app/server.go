@@ -50,10 +50,30 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps a request body; 64 KiB when 0.
 	MaxBodyBytes int64
-	// KeepPredictions is how many recent predictions are remembered for
-	// feedback; 20000 when 0.
-	KeepPredictions int
+	// SigningKeys sign and check prediction ids (predictionid.go): the
+	// first signs, every one verifies, so a new key can be rolled out
+	// ahead of its use. Every replica of every color must have the same
+	// keys. Required; each at least MinSigningKeyLen bytes.
+	SigningKeys [][]byte
+	// Retention is how long after a prediction its answer is taken;
+	// DefaultRetention when 0.
+	Retention time.Duration
+	// RateLimit caps each client's predictions and answers; the zero value
+	// limits nothing (remla-app applies DefaultRateLimit).
+	RateLimit RateLimit
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR ranges)
+	// whose X-Forwarded-For names the client; none when empty, so a client
+	// cannot pick the address it is rate-limited as.
+	TrustedProxies []string
+	// TrustedOrigins are other origins (scheme://host[:port]) whose pages
+	// may post the forms, e.g. when a proxy rewrites the Host header.
+	TrustedOrigins []string
 }
+
+// DefaultRetention is how long a prediction takes its answer unless
+// configured: long enough for any person who left a tab open, short enough
+// that an id found in an old log or link cannot feed today's metrics.
+const DefaultRetention = 30 * 24 * time.Hour
 
 // Server is the tagger's HTTP server. Build it with New and serve Handler.
 type Server struct {
@@ -62,7 +82,10 @@ type Server struct {
 	known       map[string]struct{}
 	log         *slog.Logger
 	metrics     *metrics
-	predictions *predictions
+	ids         *predictionIDs
+	health      *storeHealth
+	crossOrigin *http.CrossOriginProtection
+	limits      struct{ predict, feedback *limiter }
 	pages       *template.Template
 	engine      *gin.Engine
 }
@@ -90,26 +113,37 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
-	if cfg.KeepPredictions <= 0 {
-		cfg.KeepPredictions = 20000
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
 	}
 	pages, err := web.Templates()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		cfg:         cfg,
-		version:     cfg.Predictor.Version(),
-		known:       map[string]struct{}{},
-		log:         cfg.Logger,
-		predictions: newPredictions(cfg.KeepPredictions),
-		pages:       pages,
+		cfg:     cfg,
+		version: cfg.Predictor.Version(),
+		known:   map[string]struct{}{},
+		log:     cfg.Logger,
+		health:  newStoreHealth(cfg.Store),
+		pages:   pages,
 	}
+	if s.ids, err = newPredictionIDs(cfg.SigningKeys, cfg.Retention, s.version, cfg.Color); err != nil {
+		return nil, err
+	}
+	if s.crossOrigin, err = newCrossOrigin(cfg.TrustedOrigins); err != nil {
+		return nil, err
+	}
+	s.limits.predict = newLimiter("predictions", cfg.RateLimit.Predict)
+	s.limits.feedback = newLimiter("answers", cfg.RateLimit.Feedback)
 	for _, t := range cfg.Predictor.Tags() {
 		s.known[t] = struct{}{}
 	}
-	s.metrics = newMetrics(s.version, cfg.Color)
-	s.routes()
+	s.metrics = newMetrics(s.version, cfg.Color, s.health)
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
+	s.health.status() // the first check, in the background
 	return s, nil
 }
 
@@ -126,24 +160,33 @@ func (s *Server) Routes() []string {
 	return out
 }
 
-func (s *Server) routes() {
+func (s *Server) routes() error {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
+	// gin trusts every proxy unless told; a client could then name any
+	// address in X-Forwarded-For and dodge its rate limit.
+	if err := e.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return fmt.Errorf("trusted proxies: %w; give IP addresses or CIDR ranges", err)
+	}
 	e.Use(s.metrics.countRequests, s.logRequests, s.recover, securityHeaders)
+	// Cheap refusals come before the body is read: the media type (JSON
+	// routes), the origin, then the client's rate (crosssite.go,
+	// ratelimit.go).
 	limit := s.limitBody
+	predictRate, answerRate := s.rateLimit(s.limits.predict), s.rateLimit(s.limits.feedback)
 
 	e.GET("/", s.page)
-	e.POST("/", limit, s.pagePredict)
-	e.POST("/feedback", limit, s.pageFeedback)
+	e.POST("/", s.sameOrigin, predictRate, limit, s.pagePredict)
+	e.POST("/feedback", s.sameOrigin, answerRate, limit, s.pageFeedback)
 	e.GET("/static/*path", s.static())
 
-	e.POST("/predict", limit, s.seedPredict)
+	e.POST("/predict", requireJSON, s.sameOrigin, predictRate, limit, s.seedPredict)
 	api := e.Group("/api")
 	api.GET("/openapi.json", s.openAPI)
-	api.POST("/v1/predict", limit, s.apiPredict)
-	api.POST("/v1/feedback", limit, s.apiFeedback)
+	api.POST("/v1/predict", requireJSON, s.sameOrigin, predictRate, limit, s.apiPredict)
+	api.POST("/v1/feedback", requireJSON, s.sameOrigin, answerRate, limit, s.apiFeedback)
 	api.GET("/v1/tags", s.apiTags)
 
 	e.GET("/healthz", s.healthz)
@@ -166,6 +209,7 @@ func (s *Server) routes() {
 		c.String(http.StatusMethodNotAllowed, "method %s is not allowed here\n", c.Request.Method)
 	})
 	s.engine = e
+	return nil
 }
 
 func isAPI(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
@@ -207,7 +251,9 @@ func (s *Server) recover(c *gin.Context) {
 func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer a browser sends
+	// "Origin: null" on the page's own form posts (crosssite.go).
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	c.Next()
 }

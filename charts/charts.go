@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -49,4 +50,15 @@ func relPath(base, p string) (string, bool) {
 		return path.Clean(p[len(base)+1:]), true
 	}
 	return p, false
+}
+
+// generated matches the Secret values the chart generates at install
+// (random, then kept by lookup on upgrades).
+var generated = regexp.MustCompile(`(?m)^(  (?:signing-key|password): )\S+$`)
+
+// MaskGenerated replaces the values the chart generates at install (the
+// prediction-id signing key, the bundled PostgreSQL's password) by
+// <generated>, so that two renders of the same values compare equal.
+func MaskGenerated(manifest string) string {
+	return generated.ReplaceAllString(manifest, "${1}<generated>")
 }

@@ -48,7 +48,9 @@ func appImages(t testing.TB) {
 func newTestDeployer(t testing.TB, ns, who string) *Deployer {
 	t.Helper()
 	appImages(t)
-	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who,
+	cfg := DefaultConfig()
+	cfg.Values = clustertest.TestValues()
+	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who, Config: cfg,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)

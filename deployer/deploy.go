@@ -56,11 +56,11 @@ func ValidateVersion(v string) error {
 	return nil
 }
 
-// Init installs blue at version, waits until it is ready, then installs the
-// shared release (active Service on blue, Ingress, monitoring objects) and
-// records blue as active and stable at once: there is nothing to compare it
-// with. It is the seed's deploy-simple.sh. It refuses a namespace that is
-// already initialized.
+// Init installs the shared release (active Service on blue, Ingress,
+// monitoring objects, the feedback store and signing key), then blue at
+// version, waits until it is ready, and records blue as active and stable at
+// once: there is nothing to compare it with. It is the seed's
+// deploy-simple.sh. It refuses a namespace that is already initialized.
 func (d *Deployer) Init(ctx context.Context, version string, o DeployOptions) error {
 	if err := ValidateVersion(version); err != nil {
 		return err
@@ -80,10 +80,14 @@ func (d *Deployer) Init(ctx context.Context, version string, o DeployOptions) er
 	case err != nil && !apierrors.IsNotFound(err):
 		return fmt.Errorf("read active Service %s/%s: %w", d.ns, d.cfg.ActiveService, err)
 	}
-	if err := d.deployColor(ctx, Blue, version, o); err != nil {
+	// The shared release goes first: it holds what both colors need to
+	// start (the prediction-id signing key, the feedback store's Secret and
+	// Service), and its active Service simply has no endpoints until blue
+	// is ready.
+	if _, err := d.installOrUpgrade(ctx, d.cfg.SharedRelease, d.sharedValues(Blue), o.timeout()); err != nil {
 		return err
 	}
-	if _, err := d.installOrUpgrade(ctx, d.cfg.SharedRelease, d.sharedValues(Blue), o.timeout()); err != nil {
+	if err := d.deployColor(ctx, Blue, version, o); err != nil {
 		return err
 	}
 	reason := o.Reason

@@ -6,6 +6,8 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/remla/tagger/charts"
 )
 
 // TestValuesMatchChartGolden renders the built-in chart with the values the
@@ -39,7 +41,7 @@ func TestValuesMatchChartGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rel.Manifest != string(want) {
+			if charts.MaskGenerated(rel.Manifest) != string(want) {
 				t.Errorf("the deployer's values render differently from charts/testdata/%s:\n%s", tc.golden, rel.Manifest)
 			}
 		})

@@ -15,18 +15,18 @@ type ExportStats struct {
 	Skipped int // records that said too little to label (see Record.Labels)
 }
 
-// ExportTSV writes every record that yields labels as a row of the training
-// data's TSV format, header included:
+// ExportTSV writes every record of s that f selects and that yields labels
+// as a row of the training data's TSV format, header included:
 //
 //	title	tags
 //	Why odbc_exec always fail?	['php', 'sql']
-func (s *SQLite) ExportTSV(ctx context.Context, w io.Writer) (ExportStats, error) {
+func ExportTSV(ctx context.Context, s Store, f Filter, w io.Writer) (ExportStats, error) {
 	var st ExportStats
 	bw := bufio.NewWriter(w)
 	if _, err := bw.WriteString("title\ttags\n"); err != nil {
 		return st, fmt.Errorf("export feedback: %w", err)
 	}
-	err := s.Each(ctx, func(r Record) error {
+	err := s.Each(ctx, f, func(r Record) error {
 		st.Records++
 		row, ok := TSVRow(r)
 		if !ok {

@@ -1,40 +1,31 @@
 package feedback
 
 import (
-	"context"
-	"errors"
 	"slices"
 	"time"
 )
 
-// ErrDuplicate is returned by [Store.Save] when the prediction already has
-// feedback. The first answer is kept; a second one is refused.
-var ErrDuplicate = errors.New("feedback for this prediction was already recorded")
-
-// Store keeps feedback records durably.
-type Store interface {
-	// Save stores r and returns only once it is on disk. It returns an error
-	// wrapping ErrDuplicate when r.PredictionID already has a record.
-	Save(ctx context.Context, r Record) error
-	// Ping reports whether the store can take a write.
-	Ping(ctx context.Context) error
-	// Close flushes everything to disk and releases the store.
-	Close() error
-}
-
 // Record is one user's answer about one prediction.
 type Record struct {
+	// PredictionID identifies the prediction; the store keeps one record
+	// per id.
 	PredictionID string
 	Title        string
 	// Predicted are the tags the model showed, best first.
-	Predicted    []string
-	Happy        bool
-	CorrectTags  []string
-	WrongTags    []string
-	MissingTags  []string
+	Predicted   []string
+	Happy       bool
+	CorrectTags []string
+	WrongTags   []string
+	MissingTags []string
+	// ModelVersion and Color name the release that made the prediction
+	// (which may not be the one that took the answer).
 	ModelVersion string
 	Color        string
-	CreatedAt    time.Time
+	// PredictedAt is when the prediction was made; zero when unknown
+	// (records from before it was kept).
+	PredictedAt time.Time
+	// CreatedAt is when the answer was recorded.
+	CreatedAt time.Time
 }
 
 // Labels returns the tags this record vouches for as the title's true tags,

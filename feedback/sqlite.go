@@ -9,12 +9,17 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
+	"strings"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
 
-const schema = `
+// sqliteMigrations is the SQLite schema, step by step. The version lives
+// in the database header (PRAGMA user_version), where SQLite tools show it.
+// One server owns the file, so a newer schema is always refused: there is
+// no older color to roll back to on the same file.
+var sqliteMigrations = []migration{
+	{version: 1, name: "feedback table", sql: `
 CREATE TABLE IF NOT EXISTS feedback (
 	prediction_id TEXT PRIMARY KEY,
 	created_at    TEXT NOT NULL,
@@ -27,12 +32,17 @@ CREATE TABLE IF NOT EXISTS feedback (
 	model_version TEXT NOT NULL,
 	color         TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS readiness (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at TEXT NOT NULL);
-PRAGMA user_version = 1;
-`
+CREATE TABLE IF NOT EXISTS readiness (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at TEXT NOT NULL);`},
+	{version: 2, name: "prediction time, sortable answer times, no readiness writes", sql: `
+ALTER TABLE feedback ADD COLUMN predicted_at TEXT NOT NULL DEFAULT '';
+UPDATE feedback SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at);
+CREATE INDEX feedback_created_at ON feedback (created_at);
+DROP TABLE readiness;`},
+}
 
-// SQLite is a [Store] in one SQLite database file. It is safe for concurrent
-// use; writes are serialised on a single connection.
+// SQLite is a [Store] in one SQLite database file: the embedded default,
+// for one server. It is safe for concurrent use; writes are serialised on a
+// single connection.
 type SQLite struct {
 	db   *sql.DB
 	path string
@@ -40,7 +50,8 @@ type SQLite struct {
 
 var _ Store = (*SQLite)(nil)
 
-// OpenSQLite opens (creating if needed) the feedback database at path.
+// OpenSQLite opens (creating if needed) the feedback database at path and
+// migrates its schema.
 //
 // The database runs in WAL mode with synchronous=FULL: a committed write has
 // been fsynced, so Save's return means the record is durable, and a reader
@@ -54,19 +65,40 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 			return nil, fmt.Errorf("open feedback store: create directory %s: %w", dir, err)
 		}
 	}
-	return open(ctx, path, false)
+	s, err := openSQLite(ctx, path, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // OpenSQLiteReadOnly opens an existing feedback database for reading, e.g.
-// to export it while a server is still writing to it.
+// to export it while a server is still writing to it. It refuses a schema
+// other than the one this binary writes.
 func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open feedback store %s: %w; point to the file given to remla-app -feedback-db", path, err)
 	}
-	return open(ctx, path, true)
+	s, err := openSQLite(ctx, path, true)
+	if err != nil {
+		return nil, err
+	}
+	have, err := s.version(ctx, s.db)
+	if err == nil {
+		err = checkReadable("SQLite feedback store "+path, have, sqliteMigrations)
+	}
+	if err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
-func open(ctx context.Context, path string, readOnly bool) (*SQLite, error) {
+func openSQLite(ctx context.Context, path string, readOnly bool) (*SQLite, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	if readOnly {
@@ -85,17 +117,56 @@ func open(ctx context.Context, path string, readOnly bool) (*SQLite, error) {
 	// pragmas on the only connection there is.
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
-	s := &SQLite{db: db, path: path}
-	if !readOnly {
-		if _, err := db.ExecContext(ctx, schema); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open feedback store %s: create schema: %w; check the file is a feedback database and the directory is writable", path, err)
-		}
-	} else if err := db.PingContext(ctx); err != nil {
+	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open feedback store %s: %w", path, err)
+		return nil, fmt.Errorf("open feedback store %s: %w; check the file is a feedback database and the directory is writable", path, err)
 	}
-	return s, nil
+	return &SQLite{db: db, path: path}, nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *SQLite) version(ctx context.Context, q querier) (int, error) {
+	var v int
+	if err := q.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read the schema version of feedback store %s: %w; is it a feedback database?", s.path, err)
+	}
+	return v, nil
+}
+
+// migrate applies the pending migrations, each in one immediate
+// transaction, so two servers opening the same file cannot both apply one.
+func (s *SQLite) migrate(ctx context.Context) error {
+	for {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate feedback store %s: %w", s.path, err)
+		}
+		have, err := s.version(ctx, tx)
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		todo, err := pending("SQLite feedback store "+s.path, have, sqliteMigrations)
+		if err != nil || len(todo) == 0 {
+			tx.Rollback()
+			return err
+		}
+		m := todo[0]
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate feedback store %s to version %d (%s): %w; check the file is a feedback database and the directory is writable", s.path, m.version, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.version)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate feedback store %s to version %d: %w", s.path, m.version, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate feedback store %s to version %d: %w", s.path, m.version, err)
+		}
+	}
 }
 
 // Path returns the database file's path.
@@ -103,93 +174,83 @@ func (s *SQLite) Path() string { return s.path }
 
 // Save implements [Store].
 func (s *SQLite) Save(ctx context.Context, r Record) error {
-	if r.PredictionID == "" {
-		return errors.New("save feedback: empty prediction id")
-	}
-	if r.CreatedAt.IsZero() {
-		r.CreatedAt = time.Now()
+	r, err := prepare(r)
+	if err != nil {
+		return err
 	}
 	happy := 0
 	if r.Happy {
 		happy = 1
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO feedback
-		(prediction_id, created_at, title, predicted, happy, correct_tags, wrong_tags, missing_tags, model_version, color)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(prediction_id, created_at, predicted_at, title, predicted, happy, correct_tags, wrong_tags, missing_tags, model_version, color)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (prediction_id) DO NOTHING`,
-		r.PredictionID, r.CreatedAt.UTC().Format(time.RFC3339Nano), r.Title, list(r.Predicted), happy,
+		r.PredictionID, formatTime(r.CreatedAt), formatTime(r.PredictedAt), r.Title, list(r.Predicted), happy,
 		list(r.CorrectTags), list(r.WrongTags), list(r.MissingTags), r.ModelVersion, r.Color)
 	if err != nil {
-		return fmt.Errorf("save feedback for prediction %s: %w", r.PredictionID, err)
+		// A full disk, a read-only file, a lock held too long, a closed
+		// store: the statement did not commit, so nothing was written.
+		return fmt.Errorf("save feedback for prediction %s in %s: %w: %w", r.PredictionID, s.path, ErrUnavailable, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("save feedback for prediction %s: %w", r.PredictionID, err)
+		return fmt.Errorf("save feedback for prediction %s: %w: %w", r.PredictionID, ErrUnavailable, err)
 	} else if n == 0 {
 		return fmt.Errorf("save feedback for prediction %s: %w", r.PredictionID, ErrDuplicate)
 	}
 	return nil
 }
 
-// Ping implements [Store]: it commits a tiny write, so it fails when the
-// disk is full, the file became read-only or the database is locked.
-func (s *SQLite) Ping(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`,
-		time.Now().UTC().Format(time.RFC3339Nano))
+const sqliteColumns = `prediction_id, created_at, predicted_at, title, predicted, happy,
+	correct_tags, wrong_tags, missing_tags, model_version, color`
+
+// Get implements [Store].
+func (s *SQLite) Get(ctx context.Context, id string) (Record, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM feedback WHERE prediction_id = ?`, id)
 	if err != nil {
-		return fmt.Errorf("feedback store %s is not writable: %w", s.path, err)
+		return Record{}, fmt.Errorf("read feedback for prediction %s from %s: %w: %w", id, s.path, ErrUnavailable, err)
 	}
-	return nil
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Record{}, fmt.Errorf("read feedback for prediction %s from %s: %w: %w", id, s.path, ErrUnavailable, err)
+		}
+		return Record{}, fmt.Errorf("prediction %s: %w", id, ErrNotFound)
+	}
+	return s.scan(rows)
 }
 
-// Close implements [Store]: it folds the write-ahead log back into the
-// database file and closes it.
-func (s *SQLite) Close() error {
-	var errs []error
-	if _, err := s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		errs = append(errs, fmt.Errorf("checkpoint feedback store %s: %w", s.path, err))
+// Each implements [Store].
+func (s *SQLite) Each(ctx context.Context, f Filter, fn func(Record) error) error {
+	var (
+		where []string
+		args  []any
+	)
+	if f.ModelVersion != "" {
+		where, args = append(where, "model_version = ?"), append(args, f.ModelVersion)
 	}
-	if err := s.db.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close feedback store %s: %w", s.path, err))
+	if f.Color != "" {
+		where, args = append(where, "color = ?"), append(args, f.Color)
 	}
-	return errors.Join(errs...)
-}
-
-// Count returns how many records the store holds.
-func (s *SQLite) Count(ctx context.Context) (int, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM feedback`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count feedback in %s: %w", s.path, err)
+	if !f.Since.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, formatTime(f.Since))
 	}
-	return n, nil
-}
-
-// Each calls fn for every record, oldest first, and stops at fn's first error.
-func (s *SQLite) Each(ctx context.Context, fn func(Record) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT prediction_id, created_at, title, predicted, happy,
-		correct_tags, wrong_tags, missing_tags, model_version, color FROM feedback ORDER BY created_at, rowid`)
+	if !f.Until.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, formatTime(f.Until))
+	}
+	q := `SELECT ` + sqliteColumns + ` FROM feedback`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY created_at, rowid`, args...)
 	if err != nil {
-		return fmt.Errorf("read feedback from %s: %w", s.path, err)
+		return fmt.Errorf("read feedback from %s: %w: %w", s.path, ErrUnavailable, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			r                                   Record
-			created, pred, correct, wrong, miss string
-			happy                               int
-		)
-		if err := rows.Scan(&r.PredictionID, &created, &r.Title, &pred, &happy, &correct, &wrong, &miss, &r.ModelVersion, &r.Color); err != nil {
-			return fmt.Errorf("read feedback from %s: %w", s.path, err)
-		}
-		r.Happy = happy != 0
-		r.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
-		for _, f := range []struct {
-			dst *[]string
-			src string
-		}{{&r.Predicted, pred}, {&r.CorrectTags, correct}, {&r.WrongTags, wrong}, {&r.MissingTags, miss}} {
-			if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
-				return fmt.Errorf("read feedback for prediction %s from %s: bad tag list %q: %w", r.PredictionID, s.path, f.src, err)
-			}
+		r, err := s.scan(rows)
+		if err != nil {
+			return err
 		}
 		if err := fn(r); err != nil {
 			return err
@@ -199,6 +260,57 @@ func (s *SQLite) Each(ctx context.Context, fn func(Record) error) error {
 		return fmt.Errorf("read feedback from %s: %w", s.path, err)
 	}
 	return nil
+}
+
+func (s *SQLite) scan(rows *sql.Rows) (Record, error) {
+	var (
+		r                          Record
+		created, predicted         string
+		pred, correct, wrong, miss string
+		happy                      int
+	)
+	if err := rows.Scan(&r.PredictionID, &created, &predicted, &r.Title, &pred, &happy, &correct, &wrong, &miss, &r.ModelVersion, &r.Color); err != nil {
+		return r, fmt.Errorf("read feedback from %s: %w", s.path, err)
+	}
+	r.Happy = happy != 0
+	var err error
+	if r.CreatedAt, err = parseTime(created); err != nil {
+		return r, fmt.Errorf("read feedback for prediction %s from %s: bad answer time %q: %w", r.PredictionID, s.path, created, err)
+	}
+	if r.PredictedAt, err = parseTime(predicted); err != nil {
+		return r, fmt.Errorf("read feedback for prediction %s from %s: bad prediction time %q: %w", r.PredictionID, s.path, predicted, err)
+	}
+	for _, f := range []struct {
+		dst *[]string
+		src string
+	}{{&r.Predicted, pred}, {&r.CorrectTags, correct}, {&r.WrongTags, wrong}, {&r.MissingTags, miss}} {
+		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
+			return r, fmt.Errorf("read feedback for prediction %s from %s: bad tag list %q: %w", r.PredictionID, s.path, f.src, err)
+		}
+	}
+	return r, nil
+}
+
+// Ping implements [Store]: one read, no write.
+func (s *SQLite) Ping(ctx context.Context) error {
+	var one int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM feedback LIMIT 1`).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("feedback store %s does not answer: %w: %w", s.path, ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Close implements [Store]: it folds the write-ahead log back into the
+// database file and closes it.
+func (s *SQLite) Close() error {
+	var errs []error
+	if _, err := s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && !strings.Contains(err.Error(), "database is closed") {
+		errs = append(errs, fmt.Errorf("checkpoint feedback store %s: %w", s.path, err))
+	}
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close feedback store %s: %w", s.path, err))
+	}
+	return errors.Join(errs...)
 }
 
 func list(tags []string) string {

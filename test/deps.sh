@@ -17,6 +17,9 @@ command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || need+=(runc)
 [ -x /usr/sbin/iptables ] || need+=(iptables)
 [ -x /usr/sbin/conntrack ] || need+=(conntrack)
 [ -x /usr/sbin/nft ] || need+=(nftables)
+# PostgreSQL server programs for the feedback store's tests and bench-store.sh,
+# which initdb their own throwaway servers (the package's own cluster is not used).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
 if [ "${REMLA_DEPS_BENCH:-}" = 1 ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
 fi
@@ -29,5 +32,11 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 echo "[deps] installing ${need[*]}" >&2
+if [[ " ${need[*]} " == *" postgresql-15 "* ]]; then
+  # The tests start their own servers; do not let the package create and
+  # start a system cluster on port 5432.
+  mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/remla-no-main-cluster.conf
+fi
 apt-get update -q >/dev/null
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null

@@ -142,6 +142,7 @@ func answer(t *testing.T, base, id string, happy bool) {
 	}
 }
 
+// stored reads the answers in the SQLite file db, by title.
 func stored(t *testing.T, db string) map[string]bool {
 	t.Helper()
 	s, err := feedback.OpenSQLite(context.Background(), db) // read-write, so a crashed writer's log is recovered
@@ -150,7 +151,7 @@ func stored(t *testing.T, db string) map[string]bool {
 	}
 	defer s.Close()
 	out := map[string]bool{}
-	if err := s.Each(context.Background(), func(r feedback.Record) error { out[r.PredictionID] = r.Happy; return nil }); err != nil {
+	if err := s.Each(context.Background(), feedback.Filter{}, func(r feedback.Record) error { out[r.Title] = r.Happy; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -166,12 +167,20 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 	p := start(t, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-color", "green", "-feedback-db", db, "-log-format", "json"}, nil)
 
 	want := map[string]bool{}
+	var unanswered string // predicted before the restart, answered after it
 	for i, title := range []string{"How to parse JSON in Python", "Java NullPointerException in a loop", "Center a div with CSS"} {
 		id := predict(t, p.base, title)
 		if i < 2 {
 			answer(t, p.base, id, i == 0)
-			want[id] = i == 0
+			want[title] = i == 0
+		} else {
+			unanswered = id
 		}
+	}
+	// With SQLite and no key given, the signing key was generated beside
+	// the database, for the owner only, and is reused after the restart.
+	if fi, err := os.Stat(filepath.Join(filepath.Dir(db), "signing.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("signing.key beside the database: %v %v; want a 0600 file", fi, err)
 	}
 
 	// A request in flight: headers and half the body sent, the rest later.
@@ -258,10 +267,14 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 			t.Fatalf("after restart the store holds %v, want %v", got, want)
 		}
 	}
-	// The new process still takes feedback into the same file.
-	answer(t, p2.base, predict(t, p2.base, "Regex to match an email address"), true)
-	if len(stored(t, db)) != len(want)+1 {
-		t.Fatal("the restarted server did not add to the same store")
+	// The restarted server (now blue) takes the answer to a prediction the
+	// green process made before it stopped, into the same file, once.
+	answer(t, p2.base, unanswered, true)
+	if got := stored(t, db); len(got) != len(want)+1 || !got["Center a div with CSS"] {
+		t.Fatalf("after answering the pre-restart prediction the store holds %v", got)
+	}
+	if code, out := post(t, p2.base+"/api/v1/feedback", fmt.Sprintf(`{"prediction_id": %q, "happy": false}`, unanswered)); code != http.StatusConflict {
+		t.Fatalf("second answer after the restart: %d %v, want 409", code, out)
 	}
 	p2.cmd.Process.Signal(syscall.SIGINT)
 	if code := p2.wait(t); code != 0 {
@@ -277,9 +290,9 @@ func TestKillLosesNothingAcknowledged(t *testing.T) {
 	p := start(t, []string{"-model", modelPath, "-addr", "127.0.0.1:0", "-feedback-db", db, "-log-format", "json"}, nil)
 	want := map[string]bool{}
 	for i := range 25 {
-		id := predict(t, p.base, fmt.Sprintf("How to sort a list %d times in Python", i))
-		answer(t, p.base, id, i%3 == 0)
-		want[id] = i%3 == 0
+		title := fmt.Sprintf("How to sort a list %d times in Python", i)
+		answer(t, p.base, predict(t, p.base, title), i%3 == 0)
+		want[title] = i%3 == 0
 	}
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -289,9 +302,9 @@ func TestKillLosesNothingAcknowledged(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("%d of %d acknowledged answers survived SIGKILL", len(got), len(want))
 	}
-	for id, happy := range want {
-		if got[id] != happy {
-			t.Fatalf("answer %s: stored happy=%v, want %v", id, got[id], happy)
+	for title, happy := range want {
+		if got[title] != happy {
+			t.Fatalf("answer to %q: stored happy=%v, want %v", title, got[title], happy)
 		}
 	}
 }
@@ -314,6 +327,9 @@ func TestBadStart(t *testing.T) {
 		{"bad address", []string{"-model", modelPath, "-addr", "127.0.0.1:99999"}, "-addr"},
 		{"stray argument", []string{"-model", modelPath, "serve"}, "unexpected argument"},
 		{"unknown flag", []string{"-port", "80"}, "flag provided but not defined"},
+		{"short retention", []string{"-model", modelPath, "-feedback-retention", "1m"}, "at least 1h"},
+		{"no burst", []string{"-model", modelPath, "-rate-limit-predict-burst", "0"}, "bursts 1 or more"},
+		{"bad proxy", []string{"-model", modelPath, "-trusted-proxies", "not-an-ip"}, "trusted proxies"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// Defaults first: a later flag wins, and a stray argument stays last.
@@ -325,5 +341,26 @@ func TestBadStart(t *testing.T) {
 				t.Fatalf("err %v, output %q; want a failure saying %q", err, out, tt.says)
 			}
 		})
+	}
+}
+
+// TestRateLimitFlags: with loopback limited, the third prediction in a
+// burst of two is refused with 429 and Retry-After.
+func TestRateLimitFlags(t *testing.T) {
+	p := start(t, []string{"-model", testenv.Model(t), "-addr", "127.0.0.1:0", "-feedback-db", filepath.Join(t.TempDir(), "fb.db"),
+		"-log-format", "json", "-rate-limit-loopback", "-rate-limit-predict", "0.1", "-rate-limit-predict-burst", "2"}, nil)
+	for i := range 3 {
+		res, err := http.Post(p.base+"/api/v1/predict", "application/json", strings.NewReader(`{"title": "How to parse JSON"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		want := http.StatusOK
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if res.StatusCode != want || (i == 2 && res.Header.Get("Retry-After") == "") {
+			t.Fatalf("prediction %d: %d Retry-After %q, want %d", i+1, res.StatusCode, res.Header.Get("Retry-After"), want)
+		}
 	}
 }

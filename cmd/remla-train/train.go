@@ -51,6 +51,11 @@ func runTrain(ctx context.Context, args []string) error {
 	workers := fs.Int("workers", 0, "goroutines fitting tags (0: all cores); does not change the model")
 	created := fs.String("created", "", "creation time to store (RFC 3339 or Unix seconds; default $SOURCE_DATE_EPOCH or now)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	var extras []string
+	fs.Func("extra", "labelled TSV to train on besides DIR/train.tsv, e.g. remla-train export-feedback's output; repeatable", func(p string) error {
+		extras = append(extras, p)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -158,6 +163,9 @@ func runTrain(ctx context.Context, args []string) error {
 	}
 	var val *training.Dataset
 	extra := map[string]string{}
+	if err := addExtra(train, extras, extra); err != nil {
+		return err
+	}
 	if p, err := findData(*data, "validation"); err == nil {
 		if val, err = training.LoadDataset(p); err != nil {
 			return err
@@ -266,6 +274,25 @@ func presetNames() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// addExtra appends the labelled rows of each file to train and records
+// the files' digests in the model's metadata.
+func addExtra(train *training.Dataset, files []string, meta map[string]string) error {
+	for _, p := range files {
+		d, err := training.LoadDataset(p)
+		if err != nil {
+			return fmt.Errorf("-extra: %w", err)
+		}
+		if d.Tags == nil {
+			return fmt.Errorf("-extra %s has no tags column; give a labelled TSV such as remla-train export-feedback writes", p)
+		}
+		train.Titles = append(train.Titles, d.Titles...)
+		train.Tags = append(train.Tags, d.Tags...)
+		meta["extra:"+filepath.Base(p)] = d.SHA256
+		logf("added %d labelled titles from %s", len(d.Titles), p)
+	}
+	return nil
 }
 
 // findData returns DIR/NAME.tsv.gz or DIR/NAME.tsv, whichever exists.

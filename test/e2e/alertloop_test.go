@@ -88,8 +88,10 @@ func newLoop(t *testing.T) *loop {
 	t.Cleanup(cancel)
 
 	// The cluster: blue 1.0.0 (good), then green 1.1.0 (no tags) deployed and switched to.
+	// Answers go to a real PostgreSQL in the namespace, shared by both colors.
 	cfg := deployer.DefaultConfig()
-	d, err := deployer.New(deployer.Options{Kubeconfig: kubeconfig, Namespace: ns, Identity: "operator:e2e"})
+	cfg.Values = clustertest.WithPostgres(t)
+	d, err := deployer.New(deployer.Options{Kubeconfig: kubeconfig, Namespace: ns, Identity: "operator:e2e", Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +176,9 @@ func newLoop(t *testing.T) *loop {
 		return len(up) == 5, fmt.Errorf("%d of 5 targets up: %v", len(up), up)
 	})
 
+	for _, color := range []string{"blue", "green"} {
+		clustertest.WaitForStore(t, ctx, l.preview[color])
+	}
 	// Some ordinary traffic on both colors, through their preview Services;
 	// blue's users say its tags are right (green's few users say nothing, so
 	// that only the rule under test fires).
@@ -529,7 +534,9 @@ func predict(t *testing.T, ctx context.Context, app, title string) string {
 
 func feedback(t *testing.T, ctx context.Context, app, id string, happy bool) {
 	t.Helper()
-	postJSON(t, ctx, app+"/api/v1/feedback", map[string]any{"prediction_id": id, "happy": happy})
+	if err := clustertest.FeedbackRetrying(ctx, app, id, happy); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func postWebhook(t *testing.T, url, auth, file string) int {
