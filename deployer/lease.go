@@ -68,26 +68,39 @@ func (d *Deployer) lock(ctx context.Context, op string) (context.Context, func()
 		defer close(stopped)
 		t := time.NewTicker(lt.renew)
 		defer t.Stop()
+		// The operation stops one renewal period before the Lease would
+		// expire, on a timer of its own: a renewal that hangs until its
+		// timeout must not carry the holder past the expiry.
+		margin := lt.duration - lt.renew
+		expiry := time.NewTimer(margin)
+		defer expiry.Stop()
+		var lastErr error
 		for {
 			select {
 			case <-done:
 				return
+			case <-expiry.C:
+				cancel(fmt.Errorf("%w: could not renew Lease %s for %s (last error: %v); stopped before it expires", ErrLocked, d.cfg.Lease, time.Since(renewed).Round(time.Second), lastErr))
+				return
 			case <-t.C:
 			}
-			err := d.renew(ctx, holder)
+			// A renewal gives up at the stop time, so it cannot carry
+			// the holder past it either.
+			deadline := time.Now().Add(lt.renew)
+			if stop := renewed.Add(margin); stop.Before(deadline) {
+				deadline = stop
+			}
+			err := d.renew(ctx, holder, deadline)
 			switch {
 			case err == nil:
 				renewed = time.Now()
 				d.inflight.leased(true, renewed, lt.duration)
+				expiry.Reset(margin)
 			case errors.Is(err, errLeaseTaken):
 				cancel(fmt.Errorf("%w: lost Lease %s: %v", ErrLocked, d.cfg.Lease, err))
 				return
-			case time.Since(renewed) >= lt.duration-lt.renew:
-				// Stop before the Lease expires, so no one else starts
-				// while this operation still runs.
-				cancel(fmt.Errorf("%w: could not renew Lease %s for %s (last error: %v); stopped before it expires", ErrLocked, d.cfg.Lease, time.Since(renewed).Round(time.Second), err))
-				return
 			default:
+				lastErr = err
 				d.log.Warn("renewing the Lease failed; retrying until it would expire", "lease", d.cfg.Lease,
 					"expiresIn", (lt.duration - time.Since(renewed)).Round(time.Second), "err", err)
 			}
@@ -200,10 +213,10 @@ func (d *Deployer) heldErr(l *coordv1.Lease, seen string) error {
 }
 
 // renew renews the Lease held by holder: errLeaseTaken when someone else
-// holds it now.
-func (d *Deployer) renew(ctx context.Context, holder string) error {
+// holds it now. It gives up at deadline.
+func (d *Deployer) renew(ctx context.Context, holder string, deadline time.Time) error {
 	leases := d.client.CoordinationV1().Leases(d.ns)
-	rctx, cancel := context.WithTimeout(ctx, d.leaseTiming.or().renew)
+	rctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	l, err := leases.Get(rctx, d.cfg.Lease, metav1.GetOptions{})
 	if err != nil {
