@@ -36,6 +36,8 @@ type DeployOptions struct {
 	Bake time.Duration
 	// Progress, when set, is called at each observation of the rollout.
 	Progress func(Progress)
+	// Analysis says which promotion gates run before the switch (gate.go).
+	Analysis AnalysisOptions
 }
 
 func (o DeployOptions) timeout() time.Duration {
@@ -158,6 +160,10 @@ func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o Deploy
 		d.recordDeployFailed(c, version, err)
 		return err
 	}
+	_, verdict, err := d.gates(ctx, c, version, o)
+	if err != nil {
+		return err
+	}
 	reason := o.Reason
 	if reason == "" {
 		reason = "deploy " + version
@@ -185,6 +191,9 @@ func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o Deploy
 		if !o.NoSwitch && v.st.Active != c {
 			if err := d.checkReady(v, c); err != nil {
 				return stored{}, nil, fmt.Errorf("%s %s is deployed but traffic was not switched: %w", c, version, err)
+			}
+			if verdict != nil {
+				recs = append(recs, verdict(v)...)
 			}
 			recs = append(recs, d.switchTo(v, &next, c, SwitchOptions{Reason: reason, By: d.identity, Bake: o.Bake})...)
 		}
