@@ -13,6 +13,7 @@ import (
 func newDeployCmd() *cobra.Command {
 	var o deployer.DeployOptions
 	var labels map[string]string
+	var gates *analysisFlags
 	cmd := &cobra.Command{
 		Use:   "deploy <color> <version>",
 		Short: "Install or upgrade a color, wait until it is ready, then switch traffic to it; it bakes until stable (the seed's deploy-bg.sh)",
@@ -32,10 +33,20 @@ While it waits for the rollout it shows a live line (ready x/y, elapsed) on a
 terminal and plain log lines otherwise. If the rollout is not complete by
 --timeout, it names the pods that are not ready and why, leaves traffic where
 it was, records the color failed at that version, and exits with code 3.
-Deploying the active color is refused unless --in-place.`,
+Deploying the active color is refused unless --in-place.
+
+Before the switch it runs the promotion gates of the analysis: block of
+remla.yaml, or of --smoke, --quality and --prometheus: smoke predictions and
+the model-quality replay through the API server's service proxy, then the
+pre-promotion metric checks. A failed gate leaves traffic where it was, marks
+the color failed at that version, prints what failed and by how much, and
+exits with code 5. --skip-analysis bypasses them, recorded in the history.
+With --bake the post-promotion checks run during the window; when one fails
+traffic is rolled back to the stable color and deploy exits 5.`,
 		Example: `  remlactl deploy green 1.1.0
   remlactl deploy green 1.1.0 --no-switch   # try it on the preview Service first
   remlactl deploy green 1.1.0 --bake 30m    # and wait until it is stable
+  remlactl deploy green 1.1.0 --smoke 50 --quality data/validation.tsv.gz
   remlactl deploy blue 1.2.0 --timeout 2m --replicas 3`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,6 +71,9 @@ Deploying the active color is refused unless --in-place.`,
 			defer cancel()
 			o.Timeout = t
 			o.PodLabels = labels
+			if o.Analysis, err = gates.options(cmd, d); err != nil {
+				return err
+			}
 			var end func()
 			o.Progress, end = progressPrinter(cmd.ErrOrStderr(), log)
 			defer end()
@@ -81,9 +95,11 @@ Deploying the active color is refused unless --in-place.`,
 				return nil
 			}
 			// The bake wait has no deadline of its own: --timeout bounds the rollout.
-			s, err = d.Bake(cmd.Context(), c, func(s deployer.Standing) {
-				log.Debug("baking", "color", c, "version", s.Version, "standing", s.Describe(time.Now()))
-			})
+			// Watch is Bake with the post-promotion checks of analysis:.
+			s, err = d.Watch(cmd.Context(), c, deployer.WatchOptions{Config: o.Analysis.Config, Report: o.Analysis.Report,
+				Progress: func(s deployer.Standing) {
+					log.Debug("baking", "color", c, "version", s.Version, "standing", s.Describe(time.Now()))
+				}})
 			if err != nil {
 				return err
 			}
@@ -98,5 +114,6 @@ Deploying the active color is refused unless --in-place.`,
 	f.StringVar(&o.Reason, "reason", "", "why, recorded in the history (default \"deploy <version>\")")
 	f.DurationVar(&o.Bake, "bake", 0, "bake window for this deploy (default bakeWindow of remla.yaml, 10m), and wait until it has passed")
 	f.StringToStringVar(&labels, "pod-label", nil, "extra pod label key=value (repeatable)")
+	gates = addAnalysisFlags(f, true)
 	return cmd
 }

@@ -21,6 +21,8 @@ func explain(err error) (string, int) {
 	switch {
 	case errors.As(err, &u):
 		return err.Error(), ExitUsage
+	case errors.Is(err, deployer.ErrAnalysisFailed):
+		return err.Error(), ExitAnalysis
 	case errors.Is(err, deployer.ErrTimeout), errors.Is(err, deployer.ErrNotReady):
 		return err.Error(), ExitNotReady
 	case errors.Is(err, deployer.ErrConflict), errors.Is(err, deployer.ErrLocked), errors.Is(err, deployer.ErrIncidentSeen):

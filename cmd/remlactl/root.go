@@ -21,6 +21,7 @@ const (
 	ExitUsage    = 2 // bad flag, argument or color name
 	ExitNotReady = 3 // a rollout timed out or the target color is not ready
 	ExitConflict = 4 // another switch won, or another operator holds the lock
+	ExitAnalysis = 5 // a promotion gate refused the candidate (or rolled it back)
 )
 
 // newRoot builds a fresh remlactl command tree: every run (and every test)
@@ -37,7 +38,7 @@ The state (active color, each color's standing, the history) lives in
 annotations of that Service, so every machine sees the same truth.
 
 Exit codes: 0 ok, 1 error (or a refused rollback), 2 usage, 3 not ready or timed
-out, 4 conflict or locked, 130 interrupted twice.`,
+out, 4 conflict or locked, 5 refused by a promotion gate, 130 interrupted twice.`,
 		Example: `  remlactl init 1.0.0
   remlactl deploy green 1.1.0
   remlactl status
@@ -56,7 +57,7 @@ out, 4 conflict or locked, 130 interrupted twice.`,
 	pf.String("log-format", logging.FormatAuto, "text, json, or auto (text on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInitCmd(), newDeployCmd(), newSwitchCmd(), newRollbackCmd(), newUndeployCmd(), newStatusCmd(),
-		newHistoryCmd(), newAlertActorCmd())
+		newHistoryCmd(), newAlertActorCmd(), newWatchCmd())
 	return root
 }
 
