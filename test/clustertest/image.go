@@ -2,6 +2,9 @@ package clustertest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +19,7 @@ import (
 	"github.com/remla/tagger/model"
 	"github.com/remla/tagger/test/ociimage"
 	"github.com/remla/tagger/test/testenv"
+	"github.com/remla/tagger/training"
 )
 
 // AppRepository is the chart's image repository (charts/remla-app values.yaml).
@@ -34,7 +38,25 @@ const (
 	// BrokenModel carries a file that is not a model: remla-app exits at
 	// start, so its pods never become ready (CrashLoopBackOff).
 	BrokenModel AppVariant = "broken-model"
+	// Worse carries a model trained, with the same configuration as the
+	// test model (training.Presets["default"]), on every tenth title of
+	// data/train.tsv.gz: a deliberately worse model, for the quality gate.
+	// It is trained once and cached in ociimage.CacheDir, keyed by the
+	// data's sha256, the configuration and the fraction.
+	Worse AppVariant = "worse"
+	// Throttled carries the good model, but its entrypoint gives remla-app
+	// -rate-limit-predict=0.0001 -rate-limit-predict-burst=1
+	// -rate-limit-loopback=true (flags win over the chart's REMLA_RATE_LIMIT_*
+	// environment): it becomes ready, and
+	// answers 429 to every prediction after the first of each client, as a
+	// misconfigured release does. The smoke gate must refuse it.
+	Throttled AppVariant = "throttled"
 )
+
+// throttledFlags are the Throttled variant's extra entrypoint flags.
+// Loopback is limited too: a request through the API server's service
+// proxy may come from 127.0.0.1.
+var throttledFlags = []string{"-rate-limit-predict=0.0001", "-rate-limit-predict-burst=1", "-rate-limit-loopback=true"}
 
 var (
 	importMu sync.Mutex
@@ -59,6 +81,9 @@ func AppImage(t testing.TB, v AppVariant, refs ...string) {
 	st, err := ociimage.FinalStage(filepath.Join(repoRoot(), "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if v == Throttled {
+		st.Entrypoint = append(slices.Clone(st.Entrypoint), throttledFlags...)
 	}
 	data := t.TempDir()
 	img, err := st.Image(map[string]string{
@@ -112,8 +137,11 @@ func Import(t testing.TB, node Node, img *ociimage.Image, refs ...string) {
 func variantModel(t testing.TB, v AppVariant) string {
 	t.Helper()
 	src := testenv.Model(t)
-	if v == Good {
+	switch v {
+	case Good, Throttled:
 		return src
+	case Worse:
+		return worseModel(t)
 	}
 	fi, err := os.Stat(src)
 	if err != nil {
@@ -165,4 +193,63 @@ func variantModel(t testing.TB, v AppVariant) string {
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// worseFraction: the Worse model sees one title in worseFraction.
+const worseFraction = 10
+
+var worseMu sync.Mutex
+
+// worseModel trains the Worse variant's model once (about 20 s) and caches
+// it by its inputs: the training file's sha256, the configuration and the
+// fraction.
+func worseModel(t testing.TB) string {
+	t.Helper()
+	worseMu.Lock()
+	defer worseMu.Unlock()
+	full, err := training.LoadDataset(filepath.Join(repoRoot(), "data", "train.tsv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := training.Presets["default"]
+	key, _ := json.Marshal(struct {
+		Data     string
+		Config   training.Config
+		Fraction int
+	}{full.SHA256, cfg, worseFraction})
+	sum := sha256.Sum256(key)
+	cache, err := ociimage.CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(cache, "models", "worse-"+hex.EncodeToString(sum[:8])+".model")
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	sub := &training.Dataset{Path: full.Path + " (every 10th title)", SHA256: full.SHA256}
+	for i := 0; i < len(full.Titles); i += worseFraction {
+		sub.Titles, sub.Tags = append(sub.Titles, full.Titles[i]), append(sub.Tags, full.Tags[i])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	t.Logf("training the worse model on %d of %d titles (once; cached at %s)", len(sub.Titles), len(full.Titles), path)
+	m, _, err := training.Train(ctx, cfg, sub, training.Options{Created: time.Unix(0, 0)})
+	if err != nil {
+		t.Fatalf("train the worse model: %v", err)
+	}
+	data, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := path + fmt.Sprintf(".%d.tmp", os.Getpid())
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
