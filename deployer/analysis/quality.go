@@ -156,10 +156,10 @@ func (q *Quality) Table(worst int) string {
 		{"F1 micro", q.Stable.F1Micro, q.Candidate.F1Micro},
 		{"F1 macro", q.Stable.F1Macro, q.Candidate.F1Macro},
 		{"tags per title", q.Stable.MeanTags, q.Candidate.MeanTags},
-		{"titles with no tag", float64(q.Stable.NoTag), float64(q.Candidate.NoTag)},
 	} {
 		fmt.Fprintf(w, "%s\t%.4f\t%.4f\t%+.4f\n", r.name, r.s, r.c, r.c-r.s)
 	}
+	fmt.Fprintf(w, "titles with no tag\t%d\t%d\t%+d\n", q.Stable.NoTag, q.Candidate.NoTag, q.Candidate.NoTag-q.Stable.NoTag)
 	w.Flush()
 	type reg struct {
 		tag     string
