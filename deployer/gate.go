@@ -229,3 +229,16 @@ func (d *Deployer) gates(ctx context.Context, c Color, version string, o DeployO
 	}
 	return rs, func(v *view) []Record { return []Record{d.verdictRecord(v, c, version, "pre-promotion", rs)} }, nil
 }
+
+// PlannedGates names the pre-promotion gates a deploy with o would run, in
+// order, for a dry run: none with --no-switch, the bypass with
+// --skip-analysis.
+func (d *Deployer) PlannedGates(o DeployOptions) []string {
+	switch {
+	case o.NoSwitch:
+		return nil
+	case o.Analysis.Skip:
+		return []string{"analysis skipped (--skip-analysis): recorded as AnalysisSkipped"}
+	}
+	return d.analysisConfig(o.Analysis).PrePromotionGates()
+}

@@ -126,3 +126,17 @@ func TestGateError(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestPlannedGates(t *testing.T) {
+	d := unitDeployer()
+	d.cfg.Analysis = &analysis.Config{Smoke: &analysis.SmokeConfig{}, Quality: &analysis.QualityConfig{File: "v.tsv.gz"}}
+	if g := d.PlannedGates(DeployOptions{}); len(g) != 2 || !strings.HasPrefix(g[0], "smoke: 20 predictions") || !strings.Contains(g[1], "v.tsv.gz") {
+		t.Fatalf("%q", g)
+	}
+	if g := d.PlannedGates(DeployOptions{NoSwitch: true}); g != nil {
+		t.Fatalf("--no-switch runs %q", g)
+	}
+	if g := d.PlannedGates(DeployOptions{Analysis: AnalysisOptions{Skip: true}}); len(g) != 1 || !strings.Contains(g[0], "skipped") {
+		t.Fatalf("%q", g)
+	}
+}
