@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/remla/tagger/deployer/notify"
 )
 
 // Config says how the application is laid out in the cluster: release and
@@ -54,6 +56,9 @@ type Config struct {
 	// Values are extra Helm values merged into every color release
 	// (for example resources, modelPath, podLabels).
 	Values map[string]any `json:"values,omitempty"`
+	// Notify posts each record (deploy, gate verdict, promotion, switch,
+	// rollback, refusal) to webhooks; see deployer/notify.
+	Notify notify.Config `json:"notify,omitzero"`
 }
 
 // DefaultBakeWindow is how long a color stays active before it becomes
@@ -187,6 +192,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BakeWindow.Duration < time.Second {
 		bad = append(bad, fmt.Sprintf("bakeWindow %s: must be at least 1s (for example 10m)", c.BakeWindow.Duration))
+	}
+	if err := c.Notify.Validate(); err != nil {
+		bad = append(bad, err.Error())
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("deployer config: %s", strings.Join(bad, "; "))

@@ -192,6 +192,7 @@ func (d *Deployer) commit(ctx context.Context, v *view, next stored, recs []Reco
 			"from", r.From, "to", r.To, "reason", r.Reason, "by", r.By, "incident", r.Incident)
 	}
 	d.emit(out, capped)
+	d.announce(capped)
 	return nil
 }
 

@@ -67,7 +67,9 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	made := &deployers{}
+	err := root.ExecuteContext(context.WithValue(ctx, deployersKey{}, made))
+	made.close()
 	if err == nil {
 		return ExitOK
 	}
@@ -105,6 +107,9 @@ func newDeployer(cmd *cobra.Command, log *slog.Logger, ns, identity string) (*de
 	}
 	if ctx := cmd.Context(); ctx != nil {
 		track(ctx, d)
+		if m, ok := ctx.Value(deployersKey{}).(*deployers); ok {
+			m.add(d, log)
+		}
 	}
 	return d, nil
 }

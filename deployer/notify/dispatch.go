@@ -29,7 +29,8 @@ type Counts struct {
 // receiver posts with a deadline of Timeout. A receiver that is slow, down
 // or answering errors fills only its own queue; what does not fit is
 // dropped. Every failure and drop is logged and counted, never returned:
-// the operation that produced the event has already happened.
+// the operation that produced the event has already happened. A nil
+// *Dispatcher does nothing.
 type Dispatcher struct {
 	log     *slog.Logger
 	timeout time.Duration
@@ -73,6 +74,9 @@ func NewDispatcher(rs []Receiver, timeout time.Duration, queue int, log *slog.Lo
 // Notify queues e for every receiver that wants its kind, without waiting.
 // The context is not used for delivery: a post outlives the operation's.
 func (d *Dispatcher) Notify(_ context.Context, e Event) {
+	if d == nil {
+		return
+	}
 	for _, w := range d.workers {
 		if !w.r.Wants(e.Kind) {
 			continue
@@ -121,7 +125,7 @@ func (d *Dispatcher) run(w *worker) {
 // dropped. It returns ctx's error in that case. A process calls it before
 // it exits, so the events of its last operation are not lost.
 func (d *Dispatcher) Close(ctx context.Context) error {
-	if d.closed.Swap(true) {
+	if d == nil || d.closed.Swap(true) {
 		return nil
 	}
 	for _, w := range d.workers {
@@ -143,6 +147,9 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 
 // Counts are the receivers' counts, by receiver name.
 func (d *Dispatcher) Counts() map[string]Counts {
+	if d == nil {
+		return map[string]Counts{}
+	}
 	out := make(map[string]Counts, len(d.workers))
 	for _, w := range d.workers {
 		out[w.r.Name()] = Counts{Sent: w.sent.Load(), Failed: w.failed.Load(), Dropped: w.dropped.Load()}
