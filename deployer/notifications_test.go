@@ -42,7 +42,7 @@ func TestCommitNotifies(t *testing.T) {
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "remla", Namespace: "ns"},
 			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "remla", "color": "blue"}}},
 		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "remla-green", Namespace: "ns"},
-			Spec: appsv1.DeploymentSpec{Replicas: &one, Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"version": "2.0.0"}}}},
+			Spec:   appsv1.DeploymentSpec{Replicas: &one, Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"version": "2.0.0"}}}},
 			Status: appsv1.DeploymentStatus{ReadyReplicas: 1}},
 	)
 	cfg := DefaultConfig()

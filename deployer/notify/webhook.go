@@ -38,7 +38,9 @@ type endpoint struct {
 
 func (e *endpoint) Name() string { return e.name }
 
-func (e *endpoint) Wants(kind string) bool { return len(e.kinds) == 0 || slices.Contains(e.kinds, kind) }
+func (e *endpoint) Wants(kind string) bool {
+	return len(e.kinds) == 0 || slices.Contains(e.kinds, kind)
+}
 
 // post sends body as JSON and wants a 2xx answer; the error names the
 // receiver and the URL's host only (the path of a Slack URL is its token).
