@@ -56,6 +56,9 @@ type Config struct {
 	// Values are extra Helm values merged into every color release
 	// (for example resources, modelPath, podLabels).
 	Values map[string]any `json:"values,omitempty"`
+	// Standby says how the color without traffic is kept once the active
+	// color is stable (standby.go); the default keeps all its replicas.
+	Standby Standby `json:"standby,omitzero"`
 	// Notify posts each record (deploy, gate verdict, promotion, switch,
 	// rollback, refusal) to webhooks; see deployer/notify.
 	Notify notify.Config `json:"notify,omitzero"`
@@ -193,6 +196,7 @@ func (c *Config) Validate() error {
 	if c.BakeWindow.Duration < time.Second {
 		bad = append(bad, fmt.Sprintf("bakeWindow %s: must be at least 1s (for example 10m)", c.BakeWindow.Duration))
 	}
+	bad = append(bad, c.Standby.validate()...)
 	if err := c.Notify.Validate(); err != nil {
 		bad = append(bad, err.Error())
 	}

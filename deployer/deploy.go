@@ -172,6 +172,7 @@ func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o Deploy
 		}
 		next := v.st.clone()
 		recs := d.promotions(v, &next)
+		delete(next.Cold, c) // the release sets its full replicas again
 		cur := d.standingOf(v, c)
 		if cur.Phase == Unproven {
 			cur = Standing{Phase: Unproven, Version: d.versionOf(dep), Template: v.template(c), Since: v.now,
@@ -285,6 +286,7 @@ func (d *Deployer) Undeploy(ctx context.Context, c Color) error {
 		next := v.st.clone()
 		recs := d.promotions(v, &next)
 		delete(next.Standing, c)
+		delete(next.Cold, c)
 		return next, append(recs, Record{Time: v.now, Event: EventUndeployed, Color: c, Version: was, Reason: "undeploy", By: d.identity}), nil
 	})
 	if err != nil {

@@ -56,7 +56,7 @@ out, 4 conflict or locked, 130 interrupted twice.`,
 	pf.String("log-format", logging.FormatAuto, "text, json, or auto (text on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInitCmd(), newDeployCmd(), newSwitchCmd(), newRollbackCmd(), newUndeployCmd(), newStatusCmd(),
-		newHistoryCmd(), newAlertActorCmd())
+		newHistoryCmd(), newAlertActorCmd(), newReconcileCmd())
 	return root
 }
 
