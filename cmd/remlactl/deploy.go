@@ -13,6 +13,7 @@ import (
 func newDeployCmd() *cobra.Command {
 	var o deployer.DeployOptions
 	var labels map[string]string
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "deploy <color> <version>",
 		Short: "Install or upgrade a color, wait until it is ready, then switch traffic to it; it bakes until stable (the seed's deploy-bg.sh)",
@@ -34,6 +35,7 @@ terminal and plain log lines otherwise. If the rollout is not complete by
 it was, records the color failed at that version, and exits with code 3.
 Deploying the active color is refused unless --in-place.`,
 		Example: `  remlactl deploy green 1.1.0
+  remlactl deploy green 1.1.0 --dry-run     # the diff against the live release, the gates, the switch
   remlactl deploy green 1.1.0 --no-switch   # try it on the preview Service first
   remlactl deploy green 1.1.0 --bake 30m    # and wait until it is stable
   remlactl deploy blue 1.2.0 --timeout 2m --replicas 3`,
@@ -60,6 +62,14 @@ Deploying the active color is refused unless --in-place.`,
 			defer cancel()
 			o.Timeout = t
 			o.PodLabels = labels
+			if dryRun {
+				p, err := d.PlanDeploy(ctx, c, args[1], o)
+				if err != nil {
+					return err
+				}
+				printPlan(cmd.OutOrStdout(), p)
+				return nil
+			}
 			var end func()
 			o.Progress, end = progressPrinter(cmd.ErrOrStderr(), log)
 			defer end()
@@ -98,5 +108,6 @@ Deploying the active color is refused unless --in-place.`,
 	f.StringVar(&o.Reason, "reason", "", "why, recorded in the history (default \"deploy <version>\")")
 	f.DurationVar(&o.Bake, "bake", 0, "bake window for this deploy (default bakeWindow of remla.yaml, 10m), and wait until it has passed")
 	f.StringToStringVar(&labels, "pod-label", nil, "extra pod label key=value (repeatable)")
+	f.BoolVar(&dryRun, "dry-run", false, "print the manifests Helm would change (a diff against the live release), the gates and the switch; change nothing")
 	return cmd
 }
