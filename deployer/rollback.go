@@ -268,7 +268,7 @@ func (d *Deployer) rollbackTarget(v *view, override Color) (Color, target) {
 		}
 		return to, t
 	}
-	if cold, ok := v.st.Cold[to]; ok && dep.Status.ReadyReplicas < cold.Restore {
+	if cold, ok := v.st.Cold[to]; ok && cold.cold(dep) {
 		t.cold = &cold
 		return to, t
 	}

@@ -71,6 +71,13 @@ type Cold struct {
 	Warming  time.Time `json:"warming,omitzero"`
 }
 
+// cold says whether dep still lacks the replicas it had: fewer asked for
+// (right after the scale-down its status may still count the old pods
+// ready) or fewer ready.
+func (c Cold) cold(dep *appsv1.Deployment) bool {
+	return replicas(dep.Spec.Replicas) < c.Restore || dep.Status.ReadyReplicas < c.Restore
+}
+
 // StandbyStatus is how the color without traffic is kept, as status shows it.
 type StandbyStatus struct {
 	// Mode is "warm" (all its replicas: a rollback is instant), "cold"
@@ -107,7 +114,7 @@ func (d *Deployer) standbyOf(v *view, c Color) *StandbyStatus {
 	s := &StandbyStatus{Mode: "warm", Replicas: replicas(dep.Spec.Replicas)}
 	if cold, ok := v.st.Cold[c]; ok {
 		s.Replicas = cold.Replicas
-		if dep.Status.ReadyReplicas < cold.Restore {
+		if cold.cold(dep) {
 			s.Mode = "cold"
 			if !cold.Warming.IsZero() {
 				s.Mode = "warming"
@@ -285,7 +292,7 @@ func (d *Deployer) warmUp(ctx context.Context, c Color, restore int32, noWait bo
 // the traffic on fewer pods than it had. A rollback scales it up first.
 func (d *Deployer) checkWarm(v *view, c Color) error {
 	cold, ok := v.st.Cold[c]
-	if dep := v.deps[c]; !ok || dep == nil || dep.Status.ReadyReplicas >= cold.Restore {
+	if dep := v.deps[c]; !ok || dep == nil || !cold.cold(dep) {
 		return nil
 	}
 	return fmt.Errorf("%w: %s is a cold standby (%d of %d replicas ready): remlactl rollback --to %s scales it up and waits before switching, or deploy it again (or --force)",
