@@ -119,6 +119,8 @@ func (r Record) message() string {
 		}
 	case EventRollbackRefused:
 		fmt.Fprintf(&b, "rollback from %s refused", orDash(string(r.From)))
+	case EventScaledDown, EventScaledUp:
+		fmt.Fprintf(&b, "%s %s scaled %s", r.Color, orDash(r.Version), map[bool]string{true: "down", false: "up"}[r.Kind() == EventScaledDown])
 	default:
 		fmt.Fprintf(&b, "%s %s", r.Color, orDash(r.Version))
 		if r.Standing != "" {

@@ -87,15 +87,18 @@ type StandbyStatus struct {
 	// ScaleDownAt is when a warm standby is due to be scaled down to
 	// Replicas by the policy (zero: it is not due).
 	ScaleDownAt time.Time `json:"scaleDownAt,omitzero"`
-	Replicas    int32     `json:"replicas"`
+	// Replicas are what the standby keeps (warm: all it has; cold: what the
+	// policy left), Restore what a rollback to a cold one brings back.
+	Replicas int32 `json:"replicas"`
+	Restore  int32 `json:"restore,omitempty"`
 }
 
 // Describe is the standby as status shows it: "warm", "warm, scale-down to 0
-// in 4m10s", "warm, scale-down to 0 overdue by 30s", "cold (0/2)".
+// in 4m10s", "warm, scale-down to 0 overdue by 30s", "cold, 0 of 2 ready".
 func (s StandbyStatus) Describe(at time.Time, cs ColorStatus) string {
 	switch {
 	case s.Mode != "warm":
-		return fmt.Sprintf("%s (%d/%d ready)", s.Mode, cs.Ready, max(cs.Desired, s.Replicas))
+		return fmt.Sprintf("%s, %d of %d ready", s.Mode, cs.Ready, s.Restore)
 	case s.ScaleDownAt.IsZero():
 		return "warm"
 	case at.Before(s.ScaleDownAt):
@@ -113,7 +116,7 @@ func (d *Deployer) standbyOf(v *view, c Color) *StandbyStatus {
 	}
 	s := &StandbyStatus{Mode: "warm", Replicas: replicas(dep.Spec.Replicas)}
 	if cold, ok := v.st.Cold[c]; ok {
-		s.Replicas = cold.Replicas
+		s.Replicas, s.Restore = cold.Replicas, cold.Restore
 		if cold.cold(dep) {
 			s.Mode = "cold"
 			if !cold.Warming.IsZero() {
