@@ -7,9 +7,12 @@ package deployer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -26,6 +29,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
+	"github.com/remla/tagger/deployer/notify"
 	"github.com/remla/tagger/test/clustertest"
 )
 
@@ -586,6 +590,48 @@ func TestDocumentedRole(t *testing.T) {
 	}
 	if _, err := a.Reconcile(ctx); err != nil {
 		t.Errorf("reconcile with the alert actor's Role: %v", err)
+	}
+	// The standby policy and notifications from a Secret, as the actor:
+	// green (failed, standby) is scaled down at once, the ScaledDown record
+	// is posted to the URL in Secret remla-notify, and an override rollback
+	// to the cold green scales it up.
+	posted := make(chan string, 8)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p notify.Payload
+		json.NewDecoder(r.Body).Decode(&p)
+		posted <- p.Event.Kind
+	}))
+	defer hook.Close()
+	if _, err := cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "remla-notify"},
+		StringData: map[string]string{"url": hook.URL}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	zero := int32(0)
+	scfg := DefaultConfig()
+	scfg.Standby = Standby{Replicas: &zero}
+	scfg.Notify = notify.Config{Receivers: []notify.ReceiverConfig{{Name: "ops", Type: notify.TypeWebhook, URLSecret: &notify.SecretKey{Name: "remla-notify", Key: "url"}}}}
+	a2, err := New(Options{Kubeconfig: apath, Config: scfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := a2.Reconcile(ctx); err != nil || len(recs) != 1 || recs[0].Event != EventScaledDown {
+		t.Errorf("the standby policy with the alert actor's Role: %+v %v", recs, err)
+	}
+	if res, err := a2.Rollback(ctx, RollbackRequest{To: Green, Reason: "test", NoWait: true}); !errors.Is(err, ErrNotReady) || res == nil || res.Outcome != OutcomeScalingUp {
+		t.Errorf("scaling a cold standby up with the alert actor's Role: %+v %v", res, err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := a2.Close(cctx); err != nil || a2.NotificationCounts()["ops"].Sent != 2 {
+		t.Errorf("notifications with the URL from a Secret, with the alert actor's Role: %v %+v", err, a2.NotificationCounts())
+	}
+	close(posted)
+	var kinds []string
+	for k := range posted {
+		kinds = append(kinds, k)
+	}
+	if strings.Join(kinds, ",") != "ScaledDown,ScaledUp" {
+		t.Errorf("posted %v, want ScaledDown,ScaledUp", kinds)
 	}
 	// Both identities' Events are on the active Service: the Roles allow
 	// events: create.

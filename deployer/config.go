@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/remla/tagger/deployer/analysis"
+	"github.com/remla/tagger/deployer/notify"
 )
 
 // Config says how the application is laid out in the cluster: release and
@@ -58,6 +59,12 @@ type Config struct {
 	Values map[string]any `json:"values,omitempty"`
 	// Analysis holds the promotion gates (deployer/analysis, gate.go).
 	Analysis *analysis.Config `json:"analysis,omitempty"`
+	// Standby says how the color without traffic is kept once the active
+	// color is stable (standby.go); the default keeps all its replicas.
+	Standby Standby `json:"standby,omitzero"`
+	// Notify posts each record (deploy, gate verdict, promotion, switch,
+	// rollback, refusal) to webhooks; see deployer/notify.
+	Notify notify.Config `json:"notify,omitzero"`
 }
 
 // DefaultBakeWindow is how long a color stays active before it becomes
@@ -193,6 +200,10 @@ func (c *Config) Validate() error {
 		bad = append(bad, fmt.Sprintf("bakeWindow %s: must be at least 1s (for example 10m)", c.BakeWindow.Duration))
 	}
 	if err := c.Analysis.Validate(); err != nil {
+		bad = append(bad, err.Error())
+	}
+	bad = append(bad, c.Standby.validate()...)
+	if err := c.Notify.Validate(); err != nil {
 		bad = append(bad, err.Error())
 	}
 	if len(bad) > 0 {

@@ -143,14 +143,11 @@ func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o Deploy
 	if err != nil {
 		return err
 	}
-	if v.svc == nil && !o.NoSwitch {
-		return fmt.Errorf("%w: Service %s/%s does not exist: run remlactl init <version> first, or deploy with --no-switch", ErrNotInitialized, d.ns, d.cfg.ActiveService)
+	if err := d.deployRefusal(v, c, o); err != nil {
+		return err
 	}
 	if v.svc != nil {
 		active := v.st.Active
-		if active == c && !o.InPlace {
-			return fmt.Errorf("%w: %s serves traffic; deploy to %s and switch, or pass --in-place to upgrade %s under live traffic", ErrActiveColor, c, other(c), c)
-		}
 		if active != c && d.standingOf(v, c).Phase == Stable && d.standingOf(v, active).Phase != Stable {
 			d.log.Warn("deploying the only stable color: until "+string(active)+" becomes stable, a rollback has no target",
 				"color", c, "active", active, "activeStanding", d.standingOf(v, active).Phase)
@@ -178,6 +175,7 @@ func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o Deploy
 		}
 		next := v.st.clone()
 		recs := d.promotions(v, &next)
+		delete(next.Cold, c) // the release sets its full replicas again
 		cur := d.standingOf(v, c)
 		if cur.Phase == Unproven {
 			cur = Standing{Phase: Unproven, Version: d.versionOf(dep), Template: v.template(c), Since: v.now,
@@ -201,6 +199,19 @@ func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o Deploy
 	})
 	if err != nil {
 		return fmt.Errorf("%s %s is ready but recording it (and switching traffic) failed: %w", c, version, err)
+	}
+	return nil
+}
+
+// deployRefusal is why a deploy of c must not start: before init without
+// --no-switch, or the active color without --in-place. Deploy and
+// PlanDeploy (its dry run) share it.
+func (d *Deployer) deployRefusal(v *view, c Color, o DeployOptions) error {
+	if v.svc == nil && !o.NoSwitch {
+		return fmt.Errorf("%w: Service %s/%s does not exist: run remlactl init <version> first, or deploy with --no-switch", ErrNotInitialized, d.ns, d.cfg.ActiveService)
+	}
+	if v.svc != nil && v.st.Active == c && !o.InPlace {
+		return fmt.Errorf("%w: %s serves traffic; deploy to %s and switch, or pass --in-place to upgrade %s under live traffic", ErrActiveColor, c, other(c), c)
 	}
 	return nil
 }
@@ -272,8 +283,8 @@ func (d *Deployer) Undeploy(ctx context.Context, c Color) error {
 	if err != nil {
 		return err
 	}
-	if v.svc != nil && v.st.Active == c {
-		return fmt.Errorf("%w: %s serves traffic; switch to %s first (remlactl switch %s)", ErrActiveColor, c, other(c), other(c))
+	if err := d.undeployRefusal(v, c); err != nil {
+		return err
 	}
 	ok, err := d.uninstall(d.cfg.Release(c), time.Minute)
 	if err != nil {
@@ -294,10 +305,19 @@ func (d *Deployer) Undeploy(ctx context.Context, c Color) error {
 		next := v.st.clone()
 		recs := d.promotions(v, &next)
 		delete(next.Standing, c)
+		delete(next.Cold, c)
 		return next, append(recs, Record{Time: v.now, Event: EventUndeployed, Color: c, Version: was, Reason: "undeploy", By: d.identity}), nil
 	})
 	if err != nil {
 		return fmt.Errorf("%s is undeployed, but recording it failed: %w", c, err)
+	}
+	return nil
+}
+
+// undeployRefusal: the active color is not undeployed (Undeploy and PlanUndeploy).
+func (d *Deployer) undeployRefusal(v *view, c Color) error {
+	if v.svc != nil && v.st.Active == c {
+		return fmt.Errorf("%w: %s serves traffic; switch to %s first (remlactl switch %s)", ErrActiveColor, c, other(c), other(c))
 	}
 	return nil
 }

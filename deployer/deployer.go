@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/remla/tagger/deployer/notify"
 )
 
 // Options say which cluster, namespace and layout a Deployer works on.
@@ -67,6 +69,7 @@ type Deployer struct {
 	// inflight is what an interrupted process may leave behind (Pending).
 	inflight    inflight
 	leaseTiming leaseTiming
+	notifier    *notify.Dispatcher
 }
 
 // New connects to the cluster lazily: it builds clients but does not call
@@ -130,8 +133,12 @@ func New(opts Options) (*Deployer, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Deployer{cfg: cfg, ns: ns, client: client, rest: rc, getter: getter, log: log, identity: id, host: rc.Host,
-		hostname: hostname, clock: clock, monRepo: repo}, nil
+	d := &Deployer{cfg: cfg, ns: ns, client: client, rest: rc, getter: getter, log: log, identity: id, host: rc.Host,
+		hostname: hostname, clock: clock, monRepo: repo}
+	if d.notifier, err = d.newNotifier(); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // Namespace is the namespace the Deployer works in.

@@ -24,7 +24,8 @@
 //     actor (deployer/alert) call.
 //   - switch.go: Switch, the operator's deliberate move, with what it does to
 //     both colors' standing.
-//   - promote.go: Reconcile (persist due promotions), Bake (wait out a bake
+//   - promote.go: Reconcile (persist due promotions, then the standby
+//     policy), Bake (wait out a bake
 //     window), MarkFailed (for gates and watchers).
 //   - deploy.go, helm.go, wait.go: Init, Deploy and Undeploy through the Helm
 //     SDK (Secret storage), with the readiness test of kubectl rollout status
@@ -32,6 +33,14 @@
 //   - lease.go, pending.go: the coordination.k8s.io Lease that serialises long
 //     operations (client-go's leader-election rules), and what an interrupted
 //     process leaves behind.
+//   - standby.go: the standby policy (standby: in remla.yaml): when the
+//     standby is due to be scaled down (derived, like a bake window's end),
+//     the guarded record that makes it cold, and the scale-up a rollback to
+//     a cold standby makes first (Rollback).
+//   - notifications.go: every committed record posted to the receivers of
+//     notify: (package deployer/notify), and Notify for what is not a record.
+//   - dryrun.go: PlanDeploy, PlanSwitch, PlanUndeploy: the same checks, Helm's
+//     server-side dry run diffed against the live release, nothing written.
 //   - config.go: remla.yaml, the layout (release and Service names, label
 //     keys, image, ports, bake window) with REMLA's defaults.
 //   - monitoring.go: kube-prometheus-stack for init --with-monitoring.

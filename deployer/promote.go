@@ -15,8 +15,10 @@ import (
 
 // Reconcile persists the promotions that are due: each color still stored
 // as baking whose bake window passed while it stayed active becomes stable,
-// with a Promoted record and Event. It returns the records written (none
-// when nothing was due).
+// with a Promoted record and Event. Then it applies the standby policy
+// (standby.go): a standby whose scale-down is due is scaled down, with a
+// ScaledDown record. It returns the records written (none when nothing was
+// due).
 func (d *Deployer) Reconcile(ctx context.Context) ([]Record, error) {
 	var out []Record
 	err := d.update(ctx, func(v *view) (stored, []Record, error) {
@@ -27,7 +29,11 @@ func (d *Deployer) Reconcile(ctx context.Context) ([]Record, error) {
 		out = d.promotions(v, &next)
 		return next, out, nil
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	scaled, err := d.reconcileStandby(ctx)
+	return append(out, scaled...), err
 }
 
 // BakeError says why a color did not become stable while Bake waited.

@@ -27,6 +27,8 @@ const (
 	EventRollbackRefused EventReason = "RollbackRefused" // a rollback was asked for and refused
 	EventMarkedFailed    EventReason = "MarkedFailed"    // a color was marked failed at a version
 	EventUndeployed      EventReason = "Undeployed"      // a color's release was removed
+	EventScaledDown      EventReason = "ScaledDown"      // the standby color was scaled down by the standby policy
+	EventScaledUp        EventReason = "ScaledUp"        // a cold standby was scaled back up for a rollback
 )
 
 // warning says which events are Kubernetes Events of type Warning: those
@@ -117,6 +119,8 @@ func (r Record) message() string {
 		}
 	case EventRollbackRefused:
 		fmt.Fprintf(&b, "rollback from %s refused", orDash(string(r.From)))
+	case EventScaledDown, EventScaledUp:
+		fmt.Fprintf(&b, "%s %s scaled %s", r.Color, orDash(r.Version), map[bool]string{true: "down", false: "up"}[r.Kind() == EventScaledDown])
 	default:
 		fmt.Fprintf(&b, "%s %s", r.Color, orDash(r.Version))
 		if r.Standing != "" {

@@ -27,6 +27,11 @@ type RollbackRequest struct {
 	To Color
 	// DryRun decides and returns the result without writing anything.
 	DryRun bool
+	// NoWait: when the target is a cold standby (standby.go), start scaling
+	// it up and return ErrNotReady at once rather than wait until it is
+	// ready. The alert actor sets it: it answers 503, and Alertmanager's
+	// retry switches once the color is ready.
+	NoWait bool
 }
 
 // RollbackOutcome says what a rollback did.
@@ -39,6 +44,7 @@ const (
 	OutcomeNotActive  RollbackOutcome = "not_active"  // the alert's color has no traffic: nothing to do
 	OutcomeDuplicate  RollbackOutcome = "duplicate"   // the incident moved traffic before (ErrIncidentSeen)
 	OutcomeRefused    RollbackOutcome = "refused"     // no stable target, or it is not ready (ErrNoStable, ErrNotReady)
+	OutcomeScalingUp  RollbackOutcome = "scaling_up"  // the target is a cold standby, scaling up (ErrNotReady with NoWait)
 )
 
 // RollbackResult is what Rollback decided and recorded.
@@ -51,6 +57,9 @@ type RollbackResult struct {
 	Message string
 	// Records are the history records written (and recorded as Events).
 	Records []Record
+	// ScaleUp is the replicas a cold target was (or would be) scaled up to
+	// before traffic moved; 0 when it was warm.
+	ScaleUp int32
 }
 
 // Rollback moves traffic from the active color to the stable one. It reads
@@ -62,6 +71,10 @@ type RollbackResult struct {
 //     overrides: OutcomeRefused, ErrNoStable;
 //   - the target has no ready replica: OutcomeRefused, ErrNotReady
 //     (retryable: the actor answers 503);
+//   - the target is a cold standby (scaled down by the standby policy): it
+//     is scaled back to the replicas it had (a ScaledUp record), and Rollback
+//     waits until they are ready, then decides again; with req.NoWait it
+//     returns OutcomeScalingUp and ErrNotReady at once instead;
 //   - otherwise one resourceVersion-guarded update moves the selector and
 //     marks the color left failed at its version.
 //
@@ -81,25 +94,43 @@ func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*Rollback
 	if req.Reason == "" {
 		req.Reason = "rollback"
 	}
-	var res *RollbackResult
-	var refusal error
-	err := d.update(ctx, func(v *view) (stored, []Record, error) {
-		var next stored
-		var recs []Record
-		res, next, recs, refusal = d.decideRollback(v, req)
-		if res == nil {
-			return stored{}, nil, refusal
+	for warmed := false; ; warmed = true {
+		var res *RollbackResult
+		var refusal error
+		err := d.update(ctx, func(v *view) (stored, []Record, error) {
+			var next stored
+			var recs []Record
+			res, next, recs, refusal = d.decideRollback(v, req)
+			if res == nil {
+				return stored{}, nil, refusal
+			}
+			if req.DryRun {
+				recs = nil
+			}
+			res.Records = recs
+			return next, recs, nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		if req.DryRun {
-			recs = nil
+		if !errors.Is(refusal, errCold) {
+			return res, refusal
 		}
-		res.Records = recs
-		return next, recs, nil
-	})
-	if err != nil {
-		return nil, err
+		switch {
+		case req.DryRun:
+			return res, nil
+		case warmed:
+			// Scaled up and ready, yet cold on the next read: scaled down
+			// again meanwhile. Say so rather than loop.
+			return res, fmt.Errorf("%w: %s was scaled up for this rollback but is cold again (scaled down meanwhile?); traffic stays on %s", ErrNotReady, res.To, res.From)
+		}
+		if err := d.warmUp(ctx, res.To, res.ScaleUp, req.NoWait); err != nil {
+			return res, err
+		}
+		if req.NoWait {
+			return res, fmt.Errorf("%w: %s", ErrNotReady, res.Message)
+		}
 	}
-	return res, refusal
 }
 
 // decideRollback is the rollback decision on one view: the result, the state
@@ -148,10 +179,33 @@ func (d *Deployer) decideRollback(v *view, req RollbackRequest) (*RollbackResult
 		}
 		return res, next, recs, plan.err
 	}
+	if c := plan.cold; c != nil {
+		s := d.standingOf(v, to)
+		res.Outcome, res.ScaleUp = OutcomeScalingUp, c.Restore
+		if req.DryRun {
+			res.Outcome = OutcomeDryRun
+		}
+		res.Message = fmt.Sprintf("%s (%s at %s) is a cold standby (%d of %d replicas ready): scaling it up to %d, then traffic moves from %s (%s)",
+			to, s.Phase, orDash(plan.Version), v.deps[to].Status.ReadyReplicas, c.Restore, c.Restore, from, orDash(res.FromVersion))
+		if c.Warming.IsZero() {
+			w := *c
+			w.Warming = v.now
+			next.Cold[to] = w
+			recs = append(recs, Record{Time: v.now, Event: EventScaledUp, Color: to, Version: plan.Version, Standing: s.Phase,
+				Reason: fmt.Sprintf("cold standby scaled from %d to %d replicas for a rollback: %s", replicas(v.deps[to].Spec.Replicas), c.Restore, req.Reason),
+				By:     req.By, Incident: req.Incident})
+		}
+		if leaving.Phase == Baking {
+			next.Standing[from] = d.failed(v, from, "a rollback was asked for while it baked ("+req.Reason+")", req.By)
+			recs = append(recs, d.markedFailed(v, from, next.Standing[from]))
+		}
+		return res, next, recs, errCold
+	}
 	res.Outcome = OutcomeRolledBack
 	if req.DryRun {
 		res.Outcome = OutcomeDryRun
 	}
+	delete(next.Cold, to)
 	target := d.standingOf(v, to)
 	reason := req.Reason
 	override := target.Phase != Stable
@@ -177,10 +231,12 @@ func (d *Deployer) markedFailed(v *view, c Color, s Standing) Record {
 	return Record{Time: v.now, Event: EventMarkedFailed, Color: c, Version: s.Version, Standing: Failed, Reason: s.Reason, By: s.By}
 }
 
-// target is a rollback target, or why there is none.
+// target is a rollback target, or why there is none; cold is set when it
+// is a cold standby a rollback must scale up first.
 type target struct {
 	Version string
 	err     error
+	cold    *Cold
 }
 
 // rollbackTarget picks where a rollback goes from the active color: the
@@ -210,6 +266,10 @@ func (d *Deployer) rollbackTarget(v *view, override Color) (Color, target) {
 		} else {
 			t.err = fmt.Errorf("%w: %s is %s at %s (%s); %s", ErrNoStable, to, s.Phase, orDash(s.Version), s.Reason, stays)
 		}
+		return to, t
+	}
+	if cold, ok := v.st.Cold[to]; ok && cold.cold(dep) {
+		t.cold = &cold
 		return to, t
 	}
 	if dep.Status.ReadyReplicas == 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -21,6 +22,9 @@ const (
 	annoActive   = annoPrefix + "active"
 	annoStanding = annoPrefix + "standing"
 	annoHistory  = annoPrefix + "history"
+	// annoStandby holds the standby colors scaled down by the standby
+	// policy (standby.go).
+	annoStandby = annoPrefix + "standby"
 	// annoLastGood is the color-only "last good" of earlier versions; it is
 	// removed at the next write and never trusted.
 	annoLastGood = annoPrefix + "last-good"
@@ -32,6 +36,8 @@ type stored struct {
 	Active   Color
 	Standing map[Color]Standing
 	History  []Record
+	// Cold are the colors scaled down by the standby policy.
+	Cold map[Color]Cold
 }
 
 func readStored(svc *corev1.Service, colorLabel string) (stored, error) {
@@ -46,6 +52,11 @@ func readStored(svc *corev1.Service, colorLabel string) (stored, error) {
 	if v := a[annoStanding]; v != "" {
 		if err := json.Unmarshal([]byte(v), &s.Standing); err != nil {
 			return s, fmt.Errorf("read the colors' standing from Service %s annotation %s: %w (fix or remove the annotation; every color then reads as unproven)", svc.Name, annoStanding, err)
+		}
+	}
+	if v := a[annoStandby]; v != "" {
+		if err := json.Unmarshal([]byte(v), &s.Cold); err != nil {
+			return s, fmt.Errorf("read the cold standbys from Service %s annotation %s: %w (fix or remove the annotation)", svc.Name, annoStandby, err)
 		}
 	}
 	if h := a[annoHistory]; h != "" {
@@ -87,6 +98,14 @@ func writeStored(svc *corev1.Service, s stored, colorLabel string, limit int) er
 	svc.Annotations[annoActive] = string(s.Active)
 	svc.Annotations[annoStanding] = string(sb)
 	svc.Annotations[annoHistory] = string(hb)
+	delete(svc.Annotations, annoStandby)
+	if len(s.Cold) > 0 {
+		cb, err := json.Marshal(s.Cold)
+		if err != nil {
+			return fmt.Errorf("encode the cold standbys: %w", err)
+		}
+		svc.Annotations[annoStandby] = string(cb)
+	}
 	delete(svc.Annotations, annoLastGood)
 	if svc.Spec.Selector == nil {
 		svc.Spec.Selector = map[string]string{}
@@ -100,6 +119,10 @@ func (s stored) clone() stored {
 	c := stored{Active: s.Active, Standing: make(map[Color]Standing, len(s.Standing)), History: s.History}
 	for k, v := range s.Standing {
 		c.Standing[k] = v
+	}
+	c.Cold = maps.Clone(s.Cold)
+	if c.Cold == nil {
+		c.Cold = map[Color]Cold{}
 	}
 	return c
 }
@@ -192,6 +215,7 @@ func (d *Deployer) commit(ctx context.Context, v *view, next stored, recs []Reco
 			"from", r.From, "to", r.To, "reason", r.Reason, "by", r.By, "incident", r.Incident)
 	}
 	d.emit(out, capped)
+	d.announce(capped)
 	return nil
 }
 

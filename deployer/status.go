@@ -32,6 +32,7 @@ func (d *Deployer) state(v *view) *State {
 			cs.Template = v.template(c)
 		}
 		cs.Standing = d.standingOf(v, c)
+		cs.Standby = d.standbyOf(v, c)
 		for _, r := range v.st.History {
 			if r.To == c && (r.Kind() == EventSwitched || r.Kind() == EventRolledBack) {
 				cs.ActiveSince, cs.ActiveReason = r.Time, r.Reason
@@ -43,6 +44,9 @@ func (d *Deployer) state(v *view) *State {
 	if v.svc != nil {
 		to, t := d.rollbackTarget(v, "")
 		st.Rollback = RollbackPlan{To: to, Version: t.Version}
+		if t.cold != nil {
+			st.Rollback.ScaleUp = t.cold.Restore
+		}
 		if t.err != nil {
 			st.Rollback = RollbackPlan{Refused: t.err.Error()}
 		}

@@ -32,6 +32,9 @@ func (d *Deployer) Switch(ctx context.Context, to Color, o SwitchOptions) (*Reco
 		return nil, nil
 	}
 	if !o.Force {
+		if err := d.checkWarm(v, to); err != nil {
+			return nil, err
+		}
 		if err := d.checkReady(v, to); err != nil {
 			return nil, err
 		}
@@ -66,6 +69,7 @@ func (d *Deployer) switchTo(v *view, next *stored, to Color, o SwitchOptions) []
 		}
 	}
 	next.Active = to
+	delete(next.Cold, to)
 	rec := Record{Time: v.now, Event: EventSwitched, Color: to, From: from, To: to, Reason: o.Reason, By: o.By}
 	if dep := v.deps[to]; dep != nil {
 		rec.Version = d.versionOf(dep)

@@ -50,6 +50,9 @@ type RollbackPlan struct {
 	Version string `json:"version,omitempty"`
 	// Refused says why there is no target ("" when To is set).
 	Refused string `json:"refused,omitempty"`
+	// ScaleUp is set when the target is a cold standby: the replicas it is
+	// scaled up to, and waited for, before traffic moves.
+	ScaleUp int32 `json:"scaleUp,omitempty"`
 }
 
 // ColorStatus is one color's release as seen in the cluster.
@@ -72,6 +75,9 @@ type ColorStatus struct {
 	// ActiveSince and ActiveReason tell when and why it last became active.
 	ActiveSince  time.Time `json:"activeSince,omitzero"`
 	ActiveReason string    `json:"activeReason,omitempty"`
+	// Standby is how the color without traffic is kept (warm or cold, and
+	// when the standby policy scales it down); nil for the active color.
+	Standby *StandbyStatus `json:"standby,omitempty"`
 }
 
 // Stable returns the colors that are stable now, in Colors order.

@@ -45,7 +45,10 @@ after a restart, because the incident is recorded in the cluster's history. If
 the stable color has no ready replica it answers 503 and Alertmanager retries.
 A malformed alert is skipped and reported; the valid ones beside it are acted
 on. Every --reconcile-interval it records colors whose bake window passed as
-stable (with a Promoted Event). It also serves /healthz and /metrics.
+stable (with a Promoted Event) and applies the standby policy of remla.yaml
+(scales the standby down when due). A rollback to a cold standby scales it up
+and answers 503 with Retry-After until it is ready. It also serves /healthz and
+/metrics (remla_notifications_total among them).
 
 The bearer token comes from --token-file (warned about when group or others
 can read it) or $REMLA_ALERT_TOKEN. Without a token it refuses to start unless

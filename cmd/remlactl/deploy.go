@@ -14,6 +14,7 @@ func newDeployCmd() *cobra.Command {
 	var o deployer.DeployOptions
 	var labels map[string]string
 	var gates *analysisFlags
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "deploy <color> <version>",
 		Short: "Install or upgrade a color, wait until it is ready, then switch traffic to it; it bakes until stable (the seed's deploy-bg.sh)",
@@ -44,6 +45,7 @@ exits with code 5. --skip-analysis bypasses them, recorded in the history.
 With --bake the post-promotion checks run during the window; when one fails
 traffic is rolled back to the stable color and deploy exits 5.`,
 		Example: `  remlactl deploy green 1.1.0
+  remlactl deploy green 1.1.0 --dry-run     # the diff against the live release, the gates, the switch
   remlactl deploy green 1.1.0 --no-switch   # try it on the preview Service first
   remlactl deploy green 1.1.0 --bake 30m    # and wait until it is stable
   remlactl deploy green 1.1.0 --smoke 50 --quality data/validation.tsv.gz
@@ -73,6 +75,14 @@ traffic is rolled back to the stable color and deploy exits 5.`,
 			o.PodLabels = labels
 			if o.Analysis, err = gates.options(cmd, d); err != nil {
 				return err
+			}
+			if dryRun {
+				p, err := d.PlanDeploy(ctx, c, args[1], o)
+				if err != nil {
+					return err
+				}
+				printPlan(cmd.OutOrStdout(), p)
+				return nil
 			}
 			var end func()
 			o.Progress, end = progressPrinter(cmd.ErrOrStderr(), log)
@@ -115,5 +125,6 @@ traffic is rolled back to the stable color and deploy exits 5.`,
 	f.DurationVar(&o.Bake, "bake", 0, "bake window for this deploy (default bakeWindow of remla.yaml, 10m), and wait until it has passed")
 	f.StringToStringVar(&labels, "pod-label", nil, "extra pod label key=value (repeatable)")
 	gates = addAnalysisFlags(f, true)
+	f.BoolVar(&dryRun, "dry-run", false, "print the manifests Helm would change (a diff against the live release), the gates and the switch; change nothing")
 	return cmd
 }

@@ -23,7 +23,9 @@ one atomic update, recorded in the history and as a Kubernetes Event.
 It refuses, changing no traffic, when the other color was never stable, is
 failed, or was redeployed since it proved itself (it says which version it
 runs), exit code 1; and when it has no ready replica, exit code 3. A refusal
-is recorded too. --to names the target and overrides the stable check (not the
+is recorded too. A stable color that the standby policy scaled down (a cold
+standby) is scaled back up first, and traffic moves once its replicas are
+ready (within --timeout). --to names the target and overrides the stable check (not the
 readiness check); the history marks the override. For a deliberate move that
 is not a rollback, use switch.`,
 		Example: `  remlactl rollback --reason "tags look worse in 1.1.0"
@@ -56,6 +58,10 @@ is not a rollback, use switch.`,
 			case deployer.OutcomeNotActive:
 				fmt.Fprintln(out, res.Message+"; nothing changed")
 			case deployer.OutcomeDryRun:
+				if res.ScaleUp > 0 {
+					fmt.Fprintf(out, "dry run: %s; %s would be marked failed\n", res.Message, res.From)
+					break
+				}
 				fmt.Fprintf(out, "dry run: would move traffic from %s (%s) to %s (%s) and mark %s failed\n", res.From, res.FromVersion, res.To, res.ToVersion, res.From)
 			default:
 				for _, r := range res.Records {

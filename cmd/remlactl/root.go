@@ -57,7 +57,7 @@ out, 4 conflict or locked, 5 refused by a promotion gate, 130 interrupted twice.
 	pf.String("log-format", logging.FormatAuto, "text, json, or auto (text on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInitCmd(), newDeployCmd(), newSwitchCmd(), newRollbackCmd(), newUndeployCmd(), newStatusCmd(),
-		newHistoryCmd(), newAlertActorCmd(), newWatchCmd())
+		newHistoryCmd(), newAlertActorCmd(), newWatchCmd(), newReconcileCmd())
 	return root
 }
 
@@ -68,7 +68,9 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	made := &deployers{}
+	err := root.ExecuteContext(context.WithValue(ctx, deployersKey{}, made))
+	made.close()
 	if err == nil {
 		return ExitOK
 	}
@@ -106,6 +108,9 @@ func newDeployer(cmd *cobra.Command, log *slog.Logger, ns, identity string) (*de
 	}
 	if ctx := cmd.Context(); ctx != nil {
 		track(ctx, d)
+		if m, ok := ctx.Value(deployersKey{}).(*deployers); ok {
+			m.add(d, log)
+		}
 	}
 	return d, nil
 }

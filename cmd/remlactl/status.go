@@ -18,7 +18,10 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show each color's standing, version and readiness, which one is active, and what a rollback would do",
-		Long: `status shows, per color: whether it is active or standby, its standing (stable,
+		Long: `status shows, per color: whether it is active or standby (warm: all its
+replicas, a rollback is instant; cold: scaled down by the standby policy of
+remla.yaml, a rollback scales it up first; and when a warm one is due to be
+scaled down), its standing (stable,
 baking with the time left, failed, unproven) with since when and why, the
 version, pod template and image it runs, ready/desired replicas and the rollout
 state; and on top, where a rollback would send traffic now or why it would be
@@ -59,7 +62,9 @@ func printState(w io.Writer, output, ns string, st *deployer.State, now time.Tim
 		fmt.Fprintf(w, "namespace %s: not initialized (run remlactl init <version>)\n", ns)
 	} else {
 		fmt.Fprintf(w, "namespace %s: %s active, %s\n", ns, st.Active, st.Colors[st.Active].Standing.Describe(now))
-		if r := st.Rollback; r.To != "" {
+		if r := st.Rollback; r.To != "" && r.ScaleUp > 0 {
+			fmt.Fprintf(w, "rollback: to %s (%s at %s; a cold standby: scaled up to %d replicas and waited for first)\n", r.To, st.Colors[r.To].Standing.Phase, r.Version, r.ScaleUp)
+		} else if r.To != "" {
 			fmt.Fprintf(w, "rollback: to %s (%s at %s)\n", r.To, st.Colors[r.To].Standing.Phase, r.Version)
 		} else {
 			fmt.Fprintf(w, "rollback: refused now: %s\n", r.Refused)
@@ -75,6 +80,8 @@ func printState(w io.Writer, output, ns string, st *deployer.State, now time.Tim
 			role = "active"
 		case !cs.Deployed:
 			role = "absent"
+		case cs.Standby != nil:
+			role = "standby (" + cs.Standby.Describe(now, cs) + ")"
 		}
 		since := "-"
 		if !cs.Standing.Since.IsZero() {

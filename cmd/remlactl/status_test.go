@@ -42,7 +42,7 @@ func sampleState() (*deployer.State, time.Time) {
 		Colors: map[deployer.Color]deployer.ColorStatus{
 			deployer.Blue: {Deployed: true, Version: "1.0.0", Template: blueTpl, Image: "ghcr.io/remla/tagger:1.0.0", Ready: 2, Desired: 2, Updated: 2, Rollout: "complete",
 				Standing:    deployer.Standing{Phase: deployer.Stable, Version: "1.0.0", Template: blueTpl, Since: t0, Reason: "init: nothing to compare it with", By: by},
-				ActiveSince: h[3].Time, ActiveReason: h[3].Reason},
+				ActiveSince: h[3].Time, ActiveReason: h[3].Reason, Standby: &deployer.StandbyStatus{Mode: "warm", Replicas: 2}},
 			deployer.Green: {Deployed: true, Version: "1.2.0", Template: greenTpl, Image: "ghcr.io/remla/tagger:1.2.0", Ready: 2, Desired: 2, Updated: 2, Rollout: "complete",
 				Standing: deployer.Standing{Phase: deployer.Baking, Version: "1.2.0", Template: greenTpl, Since: greenSince, Until: greenSince.Add(10 * time.Minute),
 					Reason: "active since 2026-11-26T03:30:00Z (deploy 1.2.0); stable after 10m0s without a rollback", By: by},

@@ -11,6 +11,7 @@ import (
 
 func newSwitchCmd() *cobra.Command {
 	var o deployer.SwitchOptions
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "switch <color>",
 		Short: "Move traffic to a color, deliberately (the seed's switch-traffic.sh; after an incident use rollback)",
@@ -42,6 +43,14 @@ incident, use rollback: it checks that the target is stable.`,
 			if o.Reason == "" {
 				o.Reason = "manual switch"
 			}
+			if dryRun {
+				p, err := d.PlanSwitch(ctx, to, o)
+				if err != nil {
+					return err
+				}
+				printPlan(cmd.OutOrStdout(), p)
+				return nil
+			}
 			rec, err := d.Switch(ctx, to, o)
 			if err != nil {
 				return err
@@ -61,6 +70,7 @@ incident, use rollback: it checks that the target is stable.`,
 	}
 	cmd.Flags().BoolVar(&o.Force, "force", false, "switch even if the color is absent or has no ready replica")
 	cmd.Flags().StringVar(&o.Reason, "reason", "", "why, recorded in the history (default \"manual switch\")")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "make the same checks and print the switch and records it would make; change nothing")
 	return cmd
 }
 

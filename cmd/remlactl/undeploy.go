@@ -7,6 +7,7 @@ import (
 )
 
 func newUndeployCmd() *cobra.Command {
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "undeploy <color>",
 		Short: "Uninstall a color's release; the active color is refused (the seed's undeploy.sh)",
@@ -26,6 +27,14 @@ Service. The active color is refused (exit code 1): switch traffic away first.`,
 			}
 			ctx, cancel, _ := withTimeout(cmd)
 			defer cancel()
+			if dryRun {
+				p, err := d.PlanUndeploy(ctx, c)
+				if err != nil {
+					return err
+				}
+				printPlan(cmd.OutOrStdout(), p)
+				return nil
+			}
 			if err := d.Undeploy(ctx, c); err != nil {
 				return err
 			}
@@ -33,5 +42,6 @@ Service. The active color is refused (exit code 1): switch traffic away first.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the objects the uninstall would remove, as a diff; change nothing")
 	return cmd
 }

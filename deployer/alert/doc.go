@@ -13,9 +13,11 @@
 //     alerts only with Options.AcceptUnscoped), the in-memory seen-set, and
 //     the answer (5xx when Alertmanager should retry).
 //   - reconcile.go: the periodic pass that records colors whose bake window
-//     passed as stable (deployer.Deployer.Reconcile).
-//   - metrics.go: the actor's own /metrics, and each namespace's active
-//     color and standings as the cluster records them (for the dashboard).
+//     passed as stable and applies the standby policy
+//     (deployer.Deployer.Reconcile).
+//   - metrics.go: the actor's own /metrics, each namespace's active color
+//     and standings as the cluster records them (for the dashboard), and
+//     what its notifier sent, failed and dropped.
 //   - listen.go: serving with optional TLS and graceful shutdown.
 //
 // The decision is not here: deployer.Deployer.Rollback reads the state

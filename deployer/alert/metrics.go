@@ -68,7 +68,7 @@ func newMetrics(targets []*deployer.Deployer) *metrics {
 	for _, r := range []string{"malformed", "unscoped", "out_of_scope"} {
 		m.ignoredAl.WithLabelValues(r)
 	}
-	m.reg.MustRegister(m.webhooks, m.rollbacks, m.lastRollback, m.duration, m.ignoredAl, m.promotions, stateCollector{targets},
+	m.reg.MustRegister(m.webhooks, m.rollbacks, m.lastRollback, m.duration, m.ignoredAl, m.promotions, stateCollector{targets}, notifyCollector{targets},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -128,6 +128,27 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, bool01(st.Active == col), ns, string(col))
 			for _, p := range []deployer.Phase{deployer.Stable, deployer.Baking, deployer.Failed, deployer.Unproven} {
 				ch <- prometheus.MustNewConstMetric(standingDesc, prometheus.GaugeValue, bool01(st.Colors[col].Standing.Phase == p), ns, string(col), string(p))
+			}
+		}
+	}
+}
+
+// notifyCollector exports what each namespace's notifier did (deploys,
+// rollbacks and refusals posted to the receivers of remla.yaml's notify:),
+// so a receiver that is down shows as a rising failed or dropped count.
+type notifyCollector struct{ targets []*deployer.Deployer }
+
+var notifyDesc = prometheus.NewDesc("remla_notifications_total",
+	"Notifications of deployer events, by receiver and result: sent, failed (error or timeout), dropped (queue full or closed).",
+	[]string{"namespace", "receiver", "result"}, nil)
+
+func (c notifyCollector) Describe(ch chan<- *prometheus.Desc) { ch <- notifyDesc }
+
+func (c notifyCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, d := range c.targets {
+		for name, n := range d.NotificationCounts() {
+			for result, v := range map[string]uint64{"sent": n.Sent, "failed": n.Failed, "dropped": n.Dropped} {
+				ch <- prometheus.MustNewConstMetric(notifyDesc, prometheus.CounterValue, float64(v), d.Namespace(), name, result)
 			}
 		}
 	}

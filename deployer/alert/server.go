@@ -27,6 +27,9 @@ const (
 	// seenLimit bounds the in-memory set of handled incidents; the cluster's
 	// history stays the authority for older ones.
 	seenLimit = 1024
+	// retryAfter (seconds) is the Retry-After of a 503: about the time a
+	// cold standby's pods take to become ready.
+	retryAfter = "5"
 )
 
 // Options configure a Server. The zero value is valid: no token, no dry
@@ -182,6 +185,11 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	if code == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}
+	if code == http.StatusServiceUnavailable {
+		// A stable color not ready yet (a cold standby scaling up) or the
+		// cluster unreachable: worth a retry soon.
+		w.Header().Set("Retry-After", retryAfter)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(a)
@@ -273,8 +281,10 @@ func (s *Server) handleAlert(ctx context.Context, a Alert, groupKey string) Aler
 		ans.Result, ans.Message = ResultDuplicate, fmt.Sprintf("%s: incident %s was handled before", name, inc)
 		return ans
 	}
+	// NoWait: a cold standby is scaled up, and the answer is 503 at once;
+	// Alertmanager's retry switches once it is ready.
 	res, err := d.Rollback(ctx, deployer.RollbackRequest{Reason: name, By: "alert:" + name, Incident: inc,
-		Color: deployer.Color(a.Labels[LabelColor]), DryRun: s.opts.DryRun})
+		Color: deployer.Color(a.Labels[LabelColor]), DryRun: s.opts.DryRun, NoWait: true})
 	if res != nil {
 		ans.from, ans.to = res.From, res.To
 		ans.Message = name + ": " + res.Message

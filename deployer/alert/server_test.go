@@ -696,3 +696,45 @@ func TestSeenSetIsBounded(t *testing.T) {
 		t.Error("the newest incident was forgotten")
 	}
 }
+
+// TestColdStandbyAnswers503ThenRetrySwitches: the stable color was scaled
+// down by the standby policy; the actor starts its scale-up and answers 503
+// with Retry-After at once, and the retry switches once it is ready.
+func TestColdStandbyAnswers503ThenRetrySwitches(t *testing.T) {
+	f := greenBad(t, "remla")
+	ctx := context.Background()
+	svcs := f.cs.CoreV1().Services("remla")
+	svc, err := svcs.Get(ctx, "remla", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Annotations["remla.io/standby"] = `{"blue":{"replicas":0,"restore":2,"since":"2026-11-26T01:00:00Z"}}`
+	if _, err := svcs.Update(ctx, svc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deps := f.cs.AppsV1().Deployments("remla")
+	blue, _ := deps.Get(ctx, "remla-blue", metav1.GetOptions{})
+	zero := int32(0)
+	blue.Spec.Replicas, blue.Status.ReadyReplicas = &zero, 0
+	if _, err := deps.Update(ctx, blue, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, Options{}, f)
+	r := post(t, s, fixture(t, "firing.json"), "")
+	if r.code != http.StatusServiceUnavailable || r.ans.Result != ResultNotReady || r.hdr.Get("Retry-After") == "" ||
+		!strings.Contains(r.ans.Message, "cold standby") {
+		t.Fatalf("got %d %+v (Retry-After %q), want 503 not_ready with Retry-After naming the cold standby", r.code, r.ans, r.hdr.Get("Retry-After"))
+	}
+	if blue, _ = deps.Get(ctx, "remla-blue", metav1.GetOptions{}); *blue.Spec.Replicas != 2 || f.selector() != "green" {
+		t.Fatalf("blue has %d replicas (want 2, scaled up), selector %s (want green until blue is ready)", *blue.Spec.Replicas, f.selector())
+	}
+	f.setReady(deployer.Blue, 2)
+	r = post(t, s, fixture(t, "firing.json"), "")
+	if r.code != http.StatusOK || r.ans.Result != ResultSwitched || f.selector() != "blue" {
+		t.Fatalf("retry: got %d %+v, selector %s; want switched to blue", r.code, r.ans, f.selector())
+	}
+	st := f.status()
+	if st.Colors[deployer.Green].Standby == nil || st.Colors[deployer.Green].Standby.Mode != "warm" {
+		t.Errorf("green after the rollback: %+v", st.Colors[deployer.Green].Standby)
+	}
+}
