@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 )
@@ -44,45 +43,6 @@ func FixedRule(numTags int) Rule {
 	return Rule{Name: "fixed-0.5", Thresholds: t}
 }
 
-// Pick applies the rule to the probabilities p (one per tag) and appends the picked tag indices,
-// highest probability first, to dst.
-func (r *Rule) Pick(dst []int, p []float64) []int {
-	return r.pick(dst, p, r.Thresholds, r.Floor, identity)
-}
-
-// pick is the rule on scores v that order tags as their probabilities do: thr and floor are on
-// v's scale, and prob turns a score into its probability for the test relative to the top tag.
-// Pick runs it on probabilities, Model.Predict on logits (no sigmoid for tags that fail thr).
-func (r *Rule) pick(dst []int, v, thr []float64, floor float64, prob func(float64) float64) []int {
-	start := len(dst)
-	if len(v) == 0 {
-		return dst
-	}
-	top := 0
-	for t := range v {
-		if v[t] > v[top] {
-			top = t
-		}
-	}
-	relMin := r.Relative * prob(v[top])
-	for t, vt := range v {
-		if vt >= thr[t] && prob(vt) >= relMin {
-			dst = append(dst, t)
-		}
-	}
-	if len(dst) == start && r.AlwaysTop && v[top] >= floor {
-		dst = append(dst, top)
-	}
-	picked := dst[start:]
-	sort.SliceStable(picked, func(i, j int) bool { return v[picked[i]] > v[picked[j]] })
-	if r.MaxTags > 0 && len(picked) > r.MaxTags {
-		dst = dst[:start+r.MaxTags]
-	}
-	return dst
-}
-
-func identity(p float64) float64 { return p }
-
 // Meta is what a model file says about how the model was made.
 type Meta struct {
 	// Version identifies the model: creation time and a digest of its content, e.g. "20261126T0142Z-3f2a9c1".
@@ -120,10 +80,9 @@ type Model struct {
 	spec   Spec
 	sorted []string
 	pool   sync.Pool
-	// The rule's thresholds and floor as logits, so Predict compares raw scores and takes the
+	// decision is the model's rule on logits, so Predict compares raw scores and takes the
 	// sigmoid only of the few tags that pass.
-	logitThr   []float64
-	logitFloor float64
+	decision *Decision
 }
 
 type scratch struct {
@@ -184,11 +143,7 @@ func New(s Spec) (*Model, error) {
 	}
 	m := &Model{spec: s, sorted: slices.Sorted(slices.Values(s.Tags))}
 	m.pool.New = func() any { return &scratch{z: make([]float64, nt)} }
-	m.logitThr = make([]float64, nt)
-	for t, th := range s.Rule.Thresholds {
-		m.logitThr[t] = logit(th)
-	}
-	m.logitFloor = logit(s.Rule.Floor)
+	m.decision = NewDecision(s.Rule)
 	return m, nil
 }
 
@@ -209,10 +164,8 @@ func (m *Model) Tags() []string { return m.sorted }
 func (m *Model) Predict(title string) []TagScore {
 	s := m.pool.Get().(*scratch)
 	defer m.pool.Put(s)
-	s.tokens = TokenizeWith(m.spec.Meta.Tokenizer, s.tokens[:0], title)
-	s.key = m.spec.Vectorizer.TransformUnsorted(&s.vec, s.tokens, s.key, &s.dedup)
-	m.logits(s.z, &s.vec)
-	s.picked = m.pickLogits(s.picked[:0], s.z)
+	m.logits(s, title)
+	s.picked = m.decision.Pick(s.picked[:0], s.z)
 	out := make([]TagScore, len(s.picked))
 	for i, t := range s.picked {
 		out[i] = TagScore{Tag: m.spec.Tags[t], Score: Sigmoid(s.z[t])}
@@ -220,85 +173,38 @@ func (m *Model) Predict(title string) []TagScore {
 	return out
 }
 
-// pickLogits is Rule.Pick on the logits z = logit(p): the same tags in the same order.
-func (m *Model) pickLogits(dst []int, z []float64) []int {
-	return m.spec.Rule.pick(dst, z, m.logitThr, m.logitFloor, Sigmoid)
+// Logits writes the score of every tag before the sigmoid (in the order of Spec().Tags) for the
+// title into z, which it grows to len(Tags) and returns. It is the path Predict scores on, so
+// Decision().Pick on its result picks what Predict picks, and Sigmoid gives Predict's scores.
+func (m *Model) Logits(z []float64, title string) []float64 {
+	s := m.pool.Get().(*scratch)
+	defer m.pool.Put(s)
+	m.logits(s, title)
+	return append(z[:0], s.z...)
 }
 
-// logit is the inverse of Sigmoid, ±Inf outside (0, 1).
-func logit(p float64) float64 {
-	switch {
-	case p <= 0:
-		return math.Inf(-1)
-	case p >= 1:
-		return math.Inf(1)
-	}
-	return math.Log(p / (1 - p))
-}
+// Decision returns the model's decision rule, ready for logits.
+func (m *Model) Decision() *Decision { return m.decision }
 
 // Scores returns the probability of every tag for the title, in the order of Spec().Tags.
 func (m *Model) Scores(title string) []float64 {
-	s := m.pool.Get().(*scratch)
-	defer m.pool.Put(s)
-	m.scoreInto(s, title)
-	return slices.Clone(s.z)
+	z := m.Logits(nil, title)
+	for t := range z {
+		z[t] = Sigmoid(z[t])
+	}
+	return z
 }
 
-// ScoreVector writes the probability of every tag for the feature vector x into p (len(Tags)).
-func (m *Model) ScoreVector(p []float64, x *Sparse) {
-	m.logits(p, x)
-	for t, z := range p {
-		p[t] = Sigmoid(z)
-	}
-}
-
-// logits writes bias + x·W, the score of every tag before the sigmoid, into p.
-func (m *Model) logits(p []float64, x *Sparse) {
-	nt := len(m.spec.Tags)
-	copy(p, m.spec.Bias)
-	p = p[:nt]
-	if q := m.spec.Int8; q != nil {
-		for k, j := range x.Idx {
-			v := x.Val[k] * float64(q.Scale[j])
-			row := q.Q[int(j)*nt : int(j)*nt+nt]
-			p := p[:len(row)]
-			t := 0
-			for ; t+4 <= len(row); t += 4 {
-				r, s := row[t:t+4:t+4], p[t:t+4:t+4]
-				s[0] += v * float64(r[0])
-				s[1] += v * float64(r[1])
-				s[2] += v * float64(r[2])
-				s[3] += v * float64(r[3])
-			}
-			for ; t < len(row); t++ {
-				p[t] += v * float64(row[t])
-			}
-		}
-		return
-	}
-	w := m.spec.Weights
-	for k, j := range x.Idx {
-		v := x.Val[k]
-		row := w[int(j)*nt : int(j)*nt+nt]
-		p := p[:len(row)]
-		t := 0
-		for ; t+4 <= len(row); t += 4 {
-			r, q := row[t:t+4:t+4], p[t:t+4:t+4]
-			q[0] += v * float64(r[0])
-			q[1] += v * float64(r[1])
-			q[2] += v * float64(r[2])
-			q[3] += v * float64(r[3])
-		}
-		for ; t < len(row); t++ {
-			p[t] += v * float64(row[t])
-		}
-	}
-}
-
-func (m *Model) scoreInto(s *scratch, title string) {
+// logits prepares and vectorises the title into s and writes bias + x·W into s.z.
+func (m *Model) logits(s *scratch, title string) {
 	s.tokens = TokenizeWith(m.spec.Meta.Tokenizer, s.tokens[:0], title)
-	s.key = m.spec.Vectorizer.Transform(&s.vec, s.tokens, s.key)
-	m.ScoreVector(s.z, &s.vec)
+	s.key = m.spec.Vectorizer.TransformUnsorted(&s.vec, s.tokens, s.key, &s.dedup)
+	copy(s.z, m.spec.Bias)
+	if q := m.spec.Int8; q != nil {
+		AddRows(s.z, &s.vec, q.Q, q.Scale)
+	} else {
+		AddRows(s.z, &s.vec, m.spec.Weights, nil)
+	}
 }
 
 // Int8Weights are weights quantised to 8 bits with one scale per feature (see Spec.Int8).
@@ -328,13 +234,4 @@ func QuantizeInt8(w []float32, numTags int) *Int8Weights {
 		}
 	}
 	return q
-}
-
-// Sigmoid is the logistic function 1/(1+e^-z), computed without overflow.
-func Sigmoid(z float64) float64 {
-	if z >= 0 {
-		return 1 / (1 + math.Exp(-z))
-	}
-	e := math.Exp(z)
-	return e / (1 + e)
 }

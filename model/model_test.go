@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,32 +76,6 @@ func TestPredict(t *testing.T) {
 	}
 	if !slices.Equal(m.Tags(), []string{"golang", "javascript", "python"}) {
 		t.Fatalf("Tags() = %v, want them sorted", m.Tags())
-	}
-}
-
-func TestRulePick(t *testing.T) {
-	thr := []float64{0.5, 0.3, 0.3, 0.9}
-	p := []float64{0.45, 0.35, 0.05, 0.2}
-	tests := []struct {
-		name string
-		rule Rule
-		want []int
-	}{
-		{"thresholds", Rule{Thresholds: thr}, []int{1}},
-		{"relative drops the weak second", Rule{Thresholds: []float64{0.4, 0.3, 0.3, 0.9}, Relative: 0.8}, []int{0}},
-		{"relative keeps a close second", Rule{Thresholds: []float64{0.4, 0.3, 0.3, 0.9}, Relative: 0.7}, []int{0, 1}},
-		{"nothing above threshold, no top rule", Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}}, []int{}},
-		{"top tag when it clears the floor", Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}, AlwaysTop: true, Floor: 0.4}, []int{0}},
-		{"top tag below the floor", Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}, AlwaysTop: true, Floor: 0.5}, []int{}},
-		{"max tags", Rule{Thresholds: []float64{0.1, 0.1, 0.1, 0.1}, MaxTags: 2}, []int{0, 1}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := tt.rule.Pick(nil, p)
-			if !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
-				t.Fatalf("Pick = %v, want %v", got, tt.want)
-			}
-		})
 	}
 }
 
@@ -204,32 +177,6 @@ func TestNewRefusesInconsistentSpec(t *testing.T) {
 				t.Fatal("accepted")
 			}
 		})
-	}
-}
-
-// TestPickLogitsMatchesPick checks that Predict's decision on raw scores picks exactly what
-// Rule.Pick picks on probabilities.
-func TestPickLogitsMatchesPick(t *testing.T) {
-	base := tinyModel(t).Spec()
-	rng := rand.New(rand.NewPCG(3, 4))
-	for trial := 0; trial < 2000; trial++ {
-		s := base
-		s.Rule = Rule{Thresholds: []float64{rng.Float64(), rng.Float64(), 0.5}, Relative: rng.Float64(),
-			AlwaysTop: trial%2 == 0, Floor: []float64{0, 0.2, 1.01}[trial%3], MaxTags: trial % 3}
-		m, err := New(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		z := []float64{4 * rng.NormFloat64(), 4 * rng.NormFloat64(), 4 * rng.NormFloat64()}
-		p := make([]float64, len(z))
-		for i := range z {
-			p[i] = Sigmoid(z[i])
-		}
-		want := s.Rule.Pick(nil, p)
-		got := m.pickLogits(nil, z)
-		if !slices.Equal(got, want) {
-			t.Fatalf("rule %+v, z %v: pickLogits %v, Pick %v", s.Rule, z, got, want)
-		}
 	}
 }
 

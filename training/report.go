@@ -36,6 +36,7 @@ type Report struct {
 	Rule         RuleSummary       `json:"rule"`
 	Holdout      *Metrics          `json:"holdout,omitempty"`       // tuned rule on the held-out slice of train
 	HoldoutFixed *Metrics          `json:"holdout_fixed,omitempty"` // 0.5 rule on the held-out slice
+	Tuning       *Tuning           `json:"tuning,omitempty"`        // the rule tuned on the serving weights vs before rounding
 	Validation   *Evaluation       `json:"validation,omitempty"`
 	DataSHA256   map[string]string `json:"data_sha256"`
 }
@@ -97,6 +98,13 @@ func (r *Report) Markdown() string {
 	if r.Holdout != nil {
 		fmt.Fprintf(&b, "## Held-out slice of the training file (%d titles, used to tune the rule)\n\n", r.Holdout.Rows)
 		b.WriteString(summaryTable([]string{"0.5 rule", "tuned rule"}, []*Metrics{r.HoldoutFixed, r.Holdout}))
+	}
+	if t := r.Tuning; t != nil {
+		fmt.Fprintf(&b, "\n## Tuning on the serving weights\n\n"+
+			"The rule is tuned on the held-out scores of the %s weights that serve. Tuned instead on the solver's float64 weights "+
+			"(before rounding), it would differ in %d of %d thresholds, relative %+.3f, floor %+.3f. Both rules scored through the %s weights:\n\n",
+			t.Weights, t.Moved.Thresholds, r.Tags, t.Moved.Relative, t.Moved.Floor, t.Weights)
+		b.WriteString(summaryTable([]string{"tuned on float64 (before)", "tuned on " + t.Weights + " (after)"}, []*Metrics{t.Before, t.After}))
 	}
 	if r.Validation != nil {
 		b.WriteString("\n## Per tag\n\n| tag | support | predicted | precision | recall | F1 | AP | ROC AUC |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")

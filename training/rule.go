@@ -34,7 +34,9 @@ var thresholdGrid = func() []float64 {
 	return g
 }()
 
-// TuneRule chooses a decision rule from held-out probabilities p (rows × tags) and true tags.
+// TuneRule chooses a decision rule from held-out logits z (rows × tags, the scores before the
+// sigmoid, as the serving weights give them) and true tags. Every candidate is applied with
+// model.Decision, the function that serves.
 //
 //  1. a global threshold maximising micro F1, then per-tag thresholds maximising each tag's F1,
 //     shrunk towards the global one for tags with few positives;
@@ -43,15 +45,15 @@ var thresholdGrid = func() []float64 {
 //     F1 weighted among the settings that keep subset accuracy at least the 0.5 rule's plus
 //     AccuracyMargin (per-tag thresholds alone buy F1 with extra tags that break exact matches).
 //     If no setting keeps it, the one with the best F1 weighted + accuracy is taken.
-func TuneRule(tags []string, p [][]float64, truth [][]int, cfg RuleConfig) (model.Rule, error) {
+func TuneRule(tags []string, z [][]float64, truth [][]int, cfg RuleConfig) (model.Rule, error) {
 	nt := len(tags)
-	if len(p) == 0 {
+	if len(z) == 0 {
 		return model.Rule{}, fmt.Errorf("no held-out rows to tune the decision rule on")
 	}
 	has := make([][]bool, nt)
 	pos := make([]int, nt)
 	for t := range has {
-		has[t] = make([]bool, len(p))
+		has[t] = make([]bool, len(z))
 	}
 	for i, ts := range truth {
 		for _, t := range ts {
@@ -61,14 +63,15 @@ func TuneRule(tags []string, p [][]float64, truth [][]int, cfg RuleConfig) (mode
 	}
 	// Global threshold by micro F1.
 	global, best := 0.5, -1.0
-	for _, th := range thresholdGrid {
+	for _, pth := range thresholdGrid {
+		th := model.Logit(pth)
 		var tp, fp, fn int
-		for i, row := range p {
-			for t, pt := range row {
+		for i, row := range z {
+			for t, zt := range row {
 				switch {
-				case pt >= th && has[t][i]:
+				case zt >= th && has[t][i]:
 					tp++
-				case pt >= th:
+				case zt >= th:
 					fp++
 				case has[t][i]:
 					fn++
@@ -76,15 +79,16 @@ func TuneRule(tags []string, p [][]float64, truth [][]int, cfg RuleConfig) (mode
 			}
 		}
 		if f := ratio(2*tp, 2*tp+fp+fn); f > best {
-			global, best = th, f
+			global, best = pth, f
 		}
 	}
 	thr := make([]float64, nt)
 	for t := 0; t < nt; t++ {
 		bt, bf := global, -1.0
-		for _, th := range thresholdGrid {
+		for _, pth := range thresholdGrid {
+			th := model.Logit(pth)
 			var tp, fp, fn int
-			for i, row := range p {
+			for i, row := range z {
 				switch {
 				case row[t] >= th && has[t][i]:
 					tp++
@@ -95,16 +99,16 @@ func TuneRule(tags []string, p [][]float64, truth [][]int, cfg RuleConfig) (mode
 				}
 			}
 			if f := ratio(2*tp, 2*tp+fp+fn); f > bf {
-				bt, bf = th, f
+				bt, bf = pth, f
 			}
 		}
 		w := float64(pos[t]) / (float64(pos[t]) + cfg.Shrink)
 		thr[t] = math.Round((w*bt+(1-w)*global)*1000) / 1000
 	}
 	var picked []int
-	pred := make([][]int, len(p))
-	fixed := model.FixedRule(nt)
-	for i, row := range p {
+	pred := make([][]int, len(z))
+	fixed := model.NewDecision(model.FixedRule(nt))
+	for i, row := range z {
 		pred[i] = fixed.Pick(nil, row)
 	}
 	minAcc := Evaluate(tags, truth, pred, nil).Accuracy + cfg.AccuracyMargin
@@ -113,8 +117,9 @@ func TuneRule(tags []string, p [][]float64, truth [][]int, cfg RuleConfig) (mode
 	for _, floor := range []float64{0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 1.01} {
 		for rel := 0.0; rel < 0.951; rel += 0.05 {
 			r := model.Rule{Name: "tuned", Thresholds: thr, AlwaysTop: true, Floor: floor, Relative: math.Round(rel*100) / 100}
-			for i, row := range p {
-				picked = r.Pick(picked[:0], row)
+			d := model.NewDecision(r)
+			for i, row := range z {
+				picked = d.Pick(picked[:0], row)
 				pred[i] = append(pred[i][:0], picked...)
 			}
 			m := Evaluate(tags, truth, pred, nil)

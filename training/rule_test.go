@@ -34,20 +34,31 @@ func TestTuneRule(t *testing.T) {
 		p = append(p, row)
 		truth = append(truth, ts)
 	}
-	rule, err := TuneRule(tags, p, truth, RuleConfig{Kind: "tuned", Shrink: 10})
+	z := logits(p)
+	rule, err := TuneRule(tags, z, truth, RuleConfig{Kind: "tuned", Shrink: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if th := rule.Thresholds[0]; th < 0.15 || th > 0.3 {
 		t.Errorf("threshold of the under-confident tag %v, want in [0.15, 0.3]", th)
 	}
-	fixed := model.FixedRule(2)
-	mt := Evaluate(tags, truth, decide(&rule, p), p)
-	mf := Evaluate(tags, truth, decide(&fixed, p), p)
+	mt := Evaluate(tags, truth, decide(model.NewDecision(rule), z), p)
+	mf := Evaluate(tags, truth, decide(model.NewDecision(model.FixedRule(2)), z), p)
 	if mt.F1Weighted <= mf.F1Weighted || mt.Accuracy < mf.Accuracy {
 		t.Errorf("tuned rule F1 %.3f accuracy %.3f vs 0.5 rule %.3f / %.3f", mt.F1Weighted, mt.Accuracy, mf.F1Weighted, mf.Accuracy)
 	}
 	if _, err := TuneRule(tags, nil, nil, RuleConfig{}); err == nil {
 		t.Error("tuned on no rows")
 	}
+}
+
+func logits(p [][]float64) [][]float64 {
+	z := make([][]float64, len(p))
+	for i, row := range p {
+		z[i] = make([]float64, len(row))
+		for t, pt := range row {
+			z[i][t] = model.Logit(pt)
+		}
+	}
+	return z
 }

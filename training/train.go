@@ -93,6 +93,7 @@ type Stage struct {
 type Result struct {
 	Holdout      *Metrics // the tuned rule on the held-out rows (nil for the fixed rule)
 	HoldoutFixed *Metrics // the 0.5 rule on the held-out rows
+	Tuning       *Tuning  // the rule tuned on the serving weights beside the one tuned before rounding
 	Iterations   []int
 	Unconverged  []string // tags whose solver hit MaxIter
 	FitSeconds   float64
@@ -135,7 +136,10 @@ func Train(ctx context.Context, cfg Config, train *Dataset, opt Options) (*model
 		perm := rand.New(rand.NewPCG(cfg.Seed, 0x5eed)).Perm(len(docs))
 		k := int(math.Round(1 / cfg.Rule.Holdout))
 		folds := min(max(cfg.Rule.Folds, 1), k)
-		var p [][]float64
+		// Each held-out row is scored twice: through the weights that will serve (float32, or
+		// int8 when cfg.Int8) on the serving path, and on the float64 weights the solver fitted.
+		// The rule is tuned on the first; the second says what tuning before quantising chose.
+		var zs, z64 [][]float64
 		var ht [][]int
 		for f := 0; f < folds; f++ {
 			lo, hi := f*len(docs)/k, (f+1)*len(docs)/k
@@ -156,18 +160,30 @@ func Train(ctx context.Context, cfg Config, train *Dataset, opt Options) (*model
 			if err != nil {
 				return nil, nil, err
 			}
-			p = append(p, probabilities(vec, lin, docs, held)...)
+			serving, err := model.New(servingSpec(cfg, vec, tags, lin, model.FixedRule(len(tags))))
+			if err != nil {
+				return nil, nil, fmt.Errorf("assemble the fold's model: %w", err)
+			}
+			for _, i := range held {
+				zs = append(zs, serving.Logits(nil, train.Titles[i]))
+			}
+			z64 = append(z64, fittedLogits(vec, lin, docs, held)...)
 			ht = append(ht, pick(truth, held)...)
 		}
 		var err error
-		rule, err = TuneRule(tags, p, ht, cfg.Rule)
+		if rule, err = TuneRule(tags, zs, ht, cfg.Rule); err != nil {
+			return nil, nil, err
+		}
+		before, err := TuneRule(tags, z64, ht, cfg.Rule)
 		if err != nil {
 			return nil, nil, err
 		}
-		fixed := model.FixedRule(len(tags))
-		mt := Evaluate(tags, ht, decide(&rule, p), p)
-		mf := Evaluate(tags, ht, decide(&fixed, p), p)
+		p := probabilities(zs)
+		mt := Evaluate(tags, ht, decide(model.NewDecision(rule), zs), p)
+		mf := Evaluate(tags, ht, decide(model.NewDecision(model.FixedRule(len(tags))), zs), p)
+		mb := Evaluate(tags, ht, decide(model.NewDecision(before), zs), p)
 		res.Holdout, res.HoldoutFixed = &mt, &mf
+		res.Tuning = &Tuning{Weights: weightKind(cfg), Before: &mb, After: &mt, Moved: moved(before, rule)}
 	default:
 		return nil, nil, fmt.Errorf("decision rule %q: want fixed or tuned", cfg.Rule.Kind)
 	}
@@ -204,14 +220,9 @@ func Train(ctx context.Context, cfg Config, train *Dataset, opt Options) (*model
 	for k, v := range opt.Extra {
 		sums[k] = v
 	}
-	spec := model.Spec{
-		Meta: model.Meta{CodeVersion: model.CodeVersion, Created: created.UTC().Truncate(time.Second),
-			Tokenizer: cfg.tokenizer(), Config: cfgJSON, DataSHA256: sums},
-		Vectorizer: vec, Tags: tags, Weights: float32s(lin.Weights), Bias: lin.Bias, Rule: rule,
-	}
-	if cfg.Int8 {
-		spec.Int8, spec.Weights = model.QuantizeInt8(spec.Weights, len(tags)), nil
-	}
+	spec := servingSpec(cfg, vec, tags, lin, rule)
+	spec.Meta.CodeVersion, spec.Meta.Created = model.CodeVersion, created.UTC().Truncate(time.Second)
+	spec.Meta.Config, spec.Meta.DataSHA256 = cfgJSON, sums
 	if err := model.StampVersion(&spec); err != nil {
 		return nil, nil, err
 	}
@@ -259,32 +270,48 @@ func fitRows(ctx context.Context, cfg Config, docs [][]string, truth [][]int, nt
 	return lin, vec, nil
 }
 
-func probabilities(vec *model.Vectorizer, lin *Linear, docs [][]string, rows []int) [][]float64 {
+// servingSpec is the model that serves lin's weights: float32, or int8 when cfg.Int8.
+func servingSpec(cfg Config, vec *model.Vectorizer, tags []string, lin *Linear, rule model.Rule) model.Spec {
+	spec := model.Spec{Meta: model.Meta{Tokenizer: cfg.tokenizer()}, Vectorizer: vec, Tags: tags,
+		Weights: float32s(lin.Weights), Bias: lin.Bias, Rule: rule}
+	if cfg.Int8 {
+		spec.Int8, spec.Weights = model.QuantizeInt8(spec.Weights, len(tags)), nil
+	}
+	return spec
+}
+
+func weightKind(cfg Config) string {
+	if cfg.Int8 {
+		return "int8"
+	}
+	return "float32"
+}
+
+// fittedLogits scores the rows of docs on the float64 weights the solver fitted, before they are
+// rounded for serving.
+func fittedLogits(vec *model.Vectorizer, lin *Linear, docs [][]string, rows []int) [][]float64 {
 	out := make([][]float64, len(rows))
 	var x model.Sparse
 	var key []byte
 	for k, i := range rows {
 		key = vec.Transform(&x, docs[i], key)
-		p := make([]float64, lin.Tags)
-		scoreLinear(p, lin, &x)
-		out[k] = p
+		z := slices.Clone(lin.Bias)
+		model.AddRows(z, &x, lin.Weights, nil)
+		out[k] = z
 	}
 	return out
 }
 
-func scoreLinear(p []float64, lin *Linear, x *model.Sparse) {
-	nt := lin.Tags
-	copy(p, lin.Bias)
-	for k, j := range x.Idx {
-		v := x.Val[k]
-		row := lin.Weights[int(j)*nt : int(j)*nt+nt]
-		for t, w := range row {
-			p[t] += v * w
+// probabilities is the sigmoid of each logit.
+func probabilities(z [][]float64) [][]float64 {
+	out := make([][]float64, len(z))
+	for i, row := range z {
+		out[i] = make([]float64, len(row))
+		for t, zt := range row {
+			out[i][t] = model.Sigmoid(zt)
 		}
 	}
-	for t := range p {
-		p[t] = model.Sigmoid(p[t])
-	}
+	return out
 }
 
 func float32s(xs []float64) []float32 {
@@ -303,10 +330,11 @@ func pick[T any](xs []T, rows []int) []T {
 	return out
 }
 
-func decide(r *model.Rule, p [][]float64) [][]int {
-	out := make([][]int, len(p))
-	for i, row := range p {
-		out[i] = r.Pick(nil, row)
+// decide applies d to each row of logits.
+func decide(d *model.Decision, z [][]float64) [][]int {
+	out := make([][]int, len(z))
+	for i, row := range z {
+		out[i] = d.Pick(nil, row)
 	}
 	return out
 }
@@ -334,6 +362,8 @@ type Evaluation struct {
 	Metrics Metrics   `json:"metrics"`
 	Fixed   *Metrics  `json:"fixed_rule,omitempty"` // the 0.5 rule, when the model's rule is another
 	Curve   []PRPoint `json:"micro_pr_curve,omitempty"`
+	// Predictions are the tags picked for each title, in the file's order, as Model.Predict gives them.
+	Predictions [][]model.TagScore `json:"-"`
 }
 
 // EvaluateModel scores m on the labelled dataset d.
@@ -357,16 +387,24 @@ func EvaluateModel(m *model.Model, d *Dataset) (*Evaluation, error) {
 			}
 		}
 	}
-	p := make([][]float64, len(d.Titles))
+	// The serving path: Model.Logits and the model's Decision are what Model.Predict runs.
+	z := make([][]float64, len(d.Titles))
 	for i, title := range d.Titles {
-		p[i] = m.Scores(title)
+		z[i] = m.Logits(nil, title)
 	}
-	ev := &Evaluation{File: d.Path, SHA256: d.SHA256, Rule: spec.Rule.Name}
-	ev.Metrics = Evaluate(spec.Tags, truth, decide(&spec.Rule, p), p)
+	p := probabilities(z)
+	pred := decide(m.Decision(), z)
+	ev := &Evaluation{File: d.Path, SHA256: d.SHA256, Rule: spec.Rule.Name, Predictions: make([][]model.TagScore, len(pred))}
+	for i, ts := range pred {
+		ev.Predictions[i] = make([]model.TagScore, len(ts))
+		for k, t := range ts {
+			ev.Predictions[i][k] = model.TagScore{Tag: spec.Tags[t], Score: p[i][t]}
+		}
+	}
+	ev.Metrics = Evaluate(spec.Tags, truth, pred, p)
 	ev.Metrics.UnknownTags = unknown
 	if spec.Rule.Name != "fixed-0.5" {
-		fixed := model.FixedRule(len(spec.Tags))
-		f := Evaluate(spec.Tags, truth, decide(&fixed, p), p)
+		f := Evaluate(spec.Tags, truth, decide(model.NewDecision(model.FixedRule(len(spec.Tags))), z), p)
 		f.UnknownTags = unknown
 		ev.Fixed = &f
 	}

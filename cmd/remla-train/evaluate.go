@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -20,6 +21,7 @@ func runEvaluate(_ context.Context, args []string) error {
 	path := fs.String("model", "models/latest.model", "model file")
 	data := fs.String("data", "data/validation.tsv.gz", "labelled file (title<TAB>tags), .tsv or .tsv.gz")
 	asJSON := fs.Bool("json", false, "print one JSON object (metrics at the top level) instead of a table")
+	predictions := fs.String("predictions", "", "also write each title's predicted tags, one JSON object a line ({\"title\", \"tags\"}), to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -34,6 +36,11 @@ func runEvaluate(_ context.Context, args []string) error {
 	ev, err := training.EvaluateModel(m, d)
 	if err != nil {
 		return err
+	}
+	if *predictions != "" {
+		if err := writePredictions(*predictions, d.Titles, ev.Predictions); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		out := struct {
@@ -50,4 +57,30 @@ func runEvaluate(_ context.Context, args []string) error {
 	fmt.Printf("model %s on %s (%d titles)\n\n", m.Version(), d.Path, len(d.Titles))
 	fmt.Print(training.MetricsTable(ev))
 	return nil
+}
+
+// predictionLine is one title's answer, as evaluate -predictions and predict -json print it.
+type predictionLine struct {
+	Title string           `json:"title"`
+	Tags  []model.TagScore `json:"tags"`
+}
+
+func writePredictions(path string, titles []string, preds [][]model.TagScore) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for i, title := range titles {
+		if err := enc.Encode(predictionLine{Title: title, Tags: preds[i]}); err != nil {
+			f.Close()
+			return fmt.Errorf("write predictions: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write predictions to %s: %w", path, err)
+	}
+	return f.Close()
 }

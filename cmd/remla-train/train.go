@@ -187,7 +187,7 @@ func runTrain(ctx context.Context, args []string) error {
 		Model: m.Version(), CodeVersion: spec.Meta.CodeVersion, Created: spec.Meta.Created.Format(time.RFC3339),
 		Config: cfg, TrainFile: trainPath, TrainSHA256: train.SHA256, TrainRows: len(train.Titles),
 		Features: spec.Vectorizer.Len(), Tags: len(spec.Tags), FitSeconds: res.FitSeconds,
-		Unconverged: res.Unconverged, Rule: summarise(spec.Rule), Holdout: res.Holdout, HoldoutFixed: res.HoldoutFixed,
+		Unconverged: res.Unconverged, Rule: summarise(spec.Rule), Holdout: res.Holdout, HoldoutFixed: res.HoldoutFixed, Tuning: res.Tuning,
 		DataSHA256: spec.Meta.DataSHA256,
 	}
 	if rep.Unconverged == nil {
@@ -197,6 +197,7 @@ func runTrain(ctx context.Context, args []string) error {
 	if res.Holdout != nil {
 		metrics["holdout"] = headline(res.Holdout)
 		metrics["holdout_fixed_rule"] = headline(res.HoldoutFixed)
+		metrics["holdout_rule_tuned_before_rounding"] = headline(res.Tuning.Before)
 	}
 	if val != nil {
 		ev, err := training.EvaluateModel(m, val)

@@ -1,0 +1,101 @@
+package model
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestDecisionPick(t *testing.T) {
+	p := []float64{0.45, 0.35, 0.05, 0.2}
+	z := make([]float64, len(p))
+	for i := range p {
+		z[i] = Logit(p[i])
+	}
+	tests := []struct {
+		name string
+		rule Rule
+		want []int
+	}{
+		{"thresholds", Rule{Thresholds: []float64{0.5, 0.3, 0.3, 0.9}}, []int{1}},
+		{"relative drops the weak second", Rule{Thresholds: []float64{0.4, 0.3, 0.3, 0.9}, Relative: 0.8}, []int{0}},
+		{"relative keeps a close second", Rule{Thresholds: []float64{0.4, 0.3, 0.3, 0.9}, Relative: 0.7}, []int{0, 1}},
+		{"nothing above threshold, no top rule", Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}}, []int{}},
+		{"top tag when it clears the floor", Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}, AlwaysTop: true, Floor: 0.4}, []int{0}},
+		{"top tag below the floor", Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}, AlwaysTop: true, Floor: 0.5}, []int{}},
+		{"max tags", Rule{Thresholds: []float64{0.1, 0.1, 0.1, 0.1}, MaxTags: 2}, []int{0, 1}},
+		{"highest first", Rule{Thresholds: []float64{0.1, 0.1, 0.1, 0.1}}, []int{0, 1, 3}},
+		{"threshold 0 and 1", Rule{Thresholds: []float64{1, 0, 1, 1}}, []int{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := NewDecision(tt.rule).Pick(nil, z)
+			if !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+				t.Fatalf("Pick = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestAddRows checks the kernel against a plain dense x·W for each weight type, bit for bit.
+func TestAddRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const nf, nt = 40, 7 // nt not a multiple of 4: the kernel's tail runs too
+	w64 := make([]float64, nf*nt)
+	for i := range w64 {
+		w64[i] = rng.NormFloat64()
+	}
+	w32 := make([]float32, len(w64))
+	for i, w := range w64 {
+		w32[i] = float32(w)
+	}
+	q := QuantizeInt8(w32, nt)
+	x := &Sparse{Idx: []int32{3, 0, 17, 39, 8}, Val: []float64{0.5, -1.25, 2, 0.125, 1}}
+	dense := func(weight func(j, t int) float64) []float64 {
+		z := make([]float64, nt)
+		for k, j := range x.Idx {
+			for t := range z {
+				z[t] += x.Val[k] * weight(int(j), t)
+			}
+		}
+		return z
+	}
+	check := func(name string, got, want []float64) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: AddRows = %v, want %v", name, got, want)
+		}
+	}
+	z := make([]float64, nt)
+	AddRows(z, x, w64, nil)
+	check("float64", z, dense(func(j, t int) float64 { return w64[j*nt+t] }))
+	z = make([]float64, nt)
+	AddRows(z, x, w32, nil)
+	check("float32", z, dense(func(j, t int) float64 { return float64(w32[j*nt+t]) }))
+	z = make([]float64, nt)
+	AddRows(z, x, q.Q, q.Scale)
+	want := make([]float64, nt)
+	for k, j := range x.Idx {
+		v := x.Val[k] * float64(q.Scale[j])
+		for t := range want {
+			want[t] += v * float64(q.Q[int(j)*nt+t])
+		}
+	}
+	check("int8", z, want)
+}
+
+// TestPredictIsDecisionOnLogits: Predict's answer is the model's Decision on Logits, scores
+// Sigmoid of the logits, exactly.
+func TestPredictIsDecisionOnLogits(t *testing.T) {
+	m := tinyModel(t)
+	for _, title := range []string{"Python or Go for the web?", "A Python list", "go go go", "", "nothing known"} {
+		z := m.Logits(nil, title)
+		var want []TagScore
+		for _, k := range m.Decision().Pick(nil, z) {
+			want = append(want, TagScore{Tag: m.Spec().Tags[k], Score: Sigmoid(z[k])})
+		}
+		if got := m.Predict(title); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("%q: Predict = %v, Decision on Logits = %v", title, got, want)
+		}
+	}
+}
