@@ -10,7 +10,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/remla/tagger/model.CodeVersion=$(VERSION)
 CLUSTER_DIR := $(RUN_DIR)/cluster
 # The model the tests and cluster benchmarks bake into their images.
-TEST_MODEL := $(RUN_DIR)/test-model/latest.model
+TEST_MODEL = $(shell test/test-model.sh | tail -n 1)/latest.model
 export REMLA_TEST_KUBECONFIG ?= $(CLUSTER_DIR)/kubeconfig
 
 .DEFAULT_GOAL := help
@@ -65,7 +65,7 @@ cluster-status: ## say whether the test cluster is up and healthy
 	test/cluster/cluster.sh status $(CLUSTER_DIR)
 
 .PHONY: bench-cluster
-bench-cluster: cluster-build $(TEST_MODEL) ## the test cluster on real pods: up, Available, switch, memory, alert loop
+bench-cluster: cluster-build ## the test cluster on real pods: up, Available, switch, memory, alert loop
 	REMLA_TEST_MODEL=$(TEST_MODEL) test/cluster/bench.sh
 
 .PHONY: bench
@@ -83,12 +83,8 @@ bench-serve: ## load the JSON API with wrk (16 connections, 30 s), then SQLite b
 	bash app/bench/bench-serve.sh
 	bash app/bench/bench-store.sh
 
-$(TEST_MODEL):
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/remla-train ./cmd/remla-train
-	$(BIN)/remla-train train -data data -out $(RUN_DIR)/test-model </dev/null
-
 .PHONY: bench-deploy
-bench-deploy: cluster-up $(TEST_MODEL) ## on real pods: deploy-to-switch, switch to first answer, failures under load
+bench-deploy: cluster-up ## on real pods: deploy-to-switch, switch to first answer, failures under load
 	REMLA_TEST_MODEL=$(TEST_MODEL) REMLA_TEST_KUBECONFIG=$(CLUSTER_DIR)/kubeconfig $(GO) test -run '^$$' -bench . -benchtime 20x ./deployer/
 
 .PHONY: parity

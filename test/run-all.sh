@@ -24,12 +24,8 @@ stamp "build binaries"
 make --no-print-directory build >/dev/null
 export REMLA_TEST_BIN_DIR=$root/bin
 
-model_dir=$run_dir/test-model
-if [ ! -f "$model_dir/latest.model" ] || [ -n "$(find data cmd model training -newer "$model_dir/latest.model" -print -quit)" ]; then
-  stamp "train the model the tests use"
-  rm -rf "$model_dir"
-  bin/remla-train train -data data -out "$model_dir" </dev/null
-fi
+stamp "the model the tests use (test/test-model.sh: cached by its inputs' hash)"
+model_dir=$(test/test-model.sh | tail -n 1)
 export REMLA_TEST_MODEL=$model_dir/latest.model
 
 stamp "test cluster"

@@ -36,7 +36,7 @@ if [ ! -f "$dir/latest.model" ]; then
   tmp=$(mktemp -d "$cache/train.XXXXXX") # same file system, so the mv below is atomic
   bin=$tmp/remla-train
   CGO_ENABLED=0 go build -trimpath -ldflags "-X github.com/remla/tagger/model.CodeVersion=test-model-$key" -o "$bin" ./cmd/remla-train
-  "$bin" train -config "$preset" -data data -out "$tmp/model" </dev/null >&2
+  "$bin" train --config "$preset" --data data --out "$tmp/model" </dev/null >&2
   rm -f "$bin"
   mv "$tmp/model" "$dir"
   rmdir "$tmp"
