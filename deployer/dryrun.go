@@ -126,27 +126,16 @@ func (d *Deployer) PlanSwitch(ctx context.Context, to Color, o SwitchOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := d.initialized(v); err != nil {
+	next, recs, noop, err := d.planSwitch(v, to, o)
+	if err != nil {
 		return nil, err
 	}
 	p := &Plan{Operation: "switch " + string(to), Notes: []string{fmt.Sprintf("no Helm release changes: a switch is one update of Service %s (selector and annotations)", d.cfg.ActiveService)}}
-	if v.st.Active == to {
+	if noop {
 		p.Traffic = fmt.Sprintf("none: %s is already active", to)
 		return p, nil
 	}
-	if !o.Force {
-		if err := d.checkWarm(v, to); err != nil {
-			return nil, err
-		}
-		if err := d.checkReady(v, to); err != nil {
-			return nil, err
-		}
-	}
-	if o.By == "" {
-		o.By = d.identity
-	}
-	next := v.st.clone()
-	p.Records = append(d.promotions(v, &next), d.switchTo(v, &next, to, o)...)
+	p.Records = recs
 	p.Traffic = fmt.Sprintf("from %s (%s) to %s (%s); %s is then %s", v.st.Active, orDash(d.runs(v, v.st.Active)), to, orDash(d.runs(v, to)),
 		to, next.Standing[to].Phase)
 	return p, nil

@@ -25,26 +25,10 @@ func (d *Deployer) Switch(ctx context.Context, to Color, o SwitchOptions) (*Reco
 	if err != nil {
 		return nil, err
 	}
-	if err := d.initialized(v); err != nil {
+	next, recs, noop, err := d.planSwitch(v, to, o)
+	if err != nil || noop {
 		return nil, err
 	}
-	if v.st.Active == to {
-		return nil, nil
-	}
-	if !o.Force {
-		if err := d.checkWarm(v, to); err != nil {
-			return nil, err
-		}
-		if err := d.checkReady(v, to); err != nil {
-			return nil, err
-		}
-	}
-	if o.By == "" {
-		o.By = d.identity
-	}
-	next := v.st.clone()
-	recs := d.promotions(v, &next)
-	recs = append(recs, d.switchTo(v, &next, to, o)...)
 	if err := d.commit(ctx, v, next, recs); err != nil {
 		return nil, err
 	}
@@ -54,6 +38,34 @@ func (d *Deployer) Switch(ctx context.Context, to Color, o SwitchOptions) (*Reco
 		}
 	}
 	return nil, nil
+}
+
+// planSwitch makes Switch's checks on v (initialised; unless o.Force, the
+// target warm and ready) and returns the state and records of moving traffic
+// to `to`, or noop when `to` is already active. Switch commits what it
+// returns; PlanSwitch, the dry run, prints it.
+func (d *Deployer) planSwitch(v *view, to Color, o SwitchOptions) (next stored, recs []Record, noop bool, err error) {
+	if err := d.initialized(v); err != nil {
+		return next, nil, false, err
+	}
+	if v.st.Active == to {
+		return next, nil, true, nil
+	}
+	if !o.Force {
+		if err := d.checkWarm(v, to); err != nil {
+			return next, nil, false, err
+		}
+		if err := d.checkReady(v, to); err != nil {
+			return next, nil, false, err
+		}
+	}
+	if o.By == "" {
+		o.By = d.identity
+	}
+	next = v.st.clone()
+	recs = d.promotions(v, &next)
+	recs = append(recs, d.switchTo(v, &next, to, o)...)
+	return next, recs, false, nil
 }
 
 // switchTo moves next's traffic to `to` and returns the records: a color

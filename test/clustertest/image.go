@@ -176,16 +176,7 @@ func variantModel(t testing.TB, v AppVariant) string {
 	default:
 		t.Fatalf("unknown app image variant %q", v)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tmp := path + fmt.Sprintf(".%d.tmp", os.Getpid())
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
+	writeAtomic(t, path, data)
 	return path
 }
 
@@ -241,6 +232,14 @@ func worseModel(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeAtomic(t, path, data)
+	return path
+}
+
+// writeAtomic writes data to path (creating its directory) under a temporary
+// name first, so a concurrent reader of the cache sees the whole file or none.
+func writeAtomic(t testing.TB, path string, data []byte) {
+	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -251,5 +250,4 @@ func worseModel(t testing.TB) string {
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
-	return path
 }
