@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +24,16 @@ var exportRecords = []feedback.Record{
 	{PredictionID: "b", Title: "no marks, unhappy", Predicted: []string{"java"}, ModelVersion: "v1", Color: "blue"},
 	{PredictionID: "c", Title: "Sort a vector", Predicted: []string{"c#"}, WrongTags: []string{"c#"}, MissingTags: []string{"c++"}, ModelVersion: "v2", Color: "green"},
 	{PredictionID: "d", Title: `"Hello" in C# with a "quote" inside`, Predicted: []string{"c#", ".net"}, Happy: true, ModelVersion: "v2", Color: "green"},
+}
+
+// runExportFeedback runs export-feedback with args in-process, on a fresh
+// command tree, and returns its error.
+func runExportFeedback(ctx context.Context, args []string) error {
+	root := newRootCmd()
+	root.SetArgs(append([]string{"export-feedback"}, args...))
+	root.SetOut(io.Discard)
+	root.SetErr(io.Discard)
+	return root.ExecuteContext(ctx)
 }
 
 func fill(t *testing.T, s feedback.Store) {
@@ -50,15 +61,15 @@ func checkExports(t *testing.T, source []string) {
 		want string
 	}{
 		{"everything", nil, rowA + rowC + rowD},
-		{"model version", []string{"-model-version", "v2"}, rowC + rowD},
-		{"color", []string{"-color", "blue"}, rowA},
-		{"since a date", []string{"-since", "2026-11-27"}, rowC + rowD},
-		{"time range", []string{"-since", "2026-11-26T12:00:00Z", "-until", "2026-11-29T00:00:00Z"}, rowC},
-		{"nothing matches", []string{"-color", "green", "-model-version", "v1"}, ""},
+		{"model version", []string{"--model-version", "v2"}, rowC + rowD},
+		{"color", []string{"--color", "blue"}, rowA},
+		{"since a date", []string{"--since", "2026-11-27"}, rowC + rowD},
+		{"time range", []string{"--since", "2026-11-26T12:00:00Z", "--until", "2026-11-29T00:00:00Z"}, rowC},
+		{"nothing matches", []string{"--color", "green", "--model-version", "v1"}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "feedback.tsv")
-			if err := runExportFeedback(ctx, append(append(slices.Clone(source), tt.args...), "-out", out)); err != nil {
+			if err := runExportFeedback(ctx, append(append(slices.Clone(source), tt.args...), "--out", out)); err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(out)
@@ -83,11 +94,11 @@ func TestExportFeedbackSQLite(t *testing.T) {
 	defer s.Close()
 	fill(t, s)
 	// The server may still be running: export while the writer is open.
-	checkExports(t, []string{"-db", db})
+	checkExports(t, []string{"--db", db})
 
 	// The trainer reads the export back as it reads the data set.
 	out := filepath.Join(dir, "feedback.tsv")
-	if err := runExportFeedback(ctx, []string{"-db", db, "-out", out}); err != nil {
+	if err := runExportFeedback(ctx, []string{"--db", db, "--out", out}); err != nil {
 		t.Fatal(err)
 	}
 	ds, err := training.LoadDataset(out)
@@ -110,12 +121,12 @@ func TestExportFeedbackSQLite(t *testing.T) {
 		args []string
 		says string
 	}{
-		{"missing database", []string{"-db", filepath.Join(dir, "none.db")}, "-feedback-db"},
-		{"stray argument", []string{"-db", db, "extra"}, "unexpected argument"},
-		{"unwritable output", []string{"-db", db, "-out", filepath.Join(dir, "no", "such", "dir.tsv")}, "create"},
-		{"bad time", []string{"-db", db, "-since", "yesterday"}, "RFC 3339"},
-		{"empty range", []string{"-db", db, "-since", "2026-11-28", "-until", "2026-11-27"}, "not before"},
-		{"unreachable PostgreSQL", []string{"-dsn", "host=" + dir + " port=1 user=x dbname=x connect_timeout=2"}, "unavailable"},
+		{"missing database", []string{"--db", filepath.Join(dir, "none.db")}, "-feedback-db"},
+		{"stray argument", []string{"--db", db, "extra"}, "unexpected argument"},
+		{"unwritable output", []string{"--db", db, "--out", filepath.Join(dir, "no", "such", "dir.tsv")}, "create"},
+		{"bad time", []string{"--db", db, "--since", "yesterday"}, "RFC 3339"},
+		{"empty range", []string{"--db", db, "--since", "2026-11-28", "--until", "2026-11-27"}, "not before"},
+		{"unreachable PostgreSQL", []string{"--dsn", "host=" + dir + " port=1 user=x dbname=x connect_timeout=2"}, "unavailable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := runExportFeedback(ctx, tt.args)
@@ -135,16 +146,16 @@ func TestExportFeedbackPostgres(t *testing.T) {
 	}
 	defer s.Close()
 	fill(t, s)
-	checkExports(t, []string{"-dsn", dsn})
+	checkExports(t, []string{"--dsn", dsn})
 	t.Setenv("REMLA_FEEDBACK_DSN", dsn) // as remla-app reads it
 	out := filepath.Join(t.TempDir(), "env.tsv")
-	if err := runExportFeedback(context.Background(), []string{"-out", out}); err != nil {
+	if err := runExportFeedback(context.Background(), []string{"--out", out}); err != nil {
 		t.Fatalf("export with REMLA_FEEDBACK_DSN: %v", err)
 	}
 }
 
 // TestRetrainLoop is the README's loop: answers are stored, exported, and
-// a model trained with -extra learns what they say. The answers teach a
+// a model trained with --extra learns what they say. The answers teach a
 // word the data set never uses ("zorblaxify") as a ruby title.
 func TestRetrainLoop(t *testing.T) {
 	ctx := context.Background()
@@ -164,19 +175,19 @@ func TestRetrainLoop(t *testing.T) {
 	}
 	s.Close()
 	tsv := filepath.Join(t.TempDir(), "feedback.tsv")
-	if _, stderr, err := run(t, bin, "export-feedback", "-db", db, "-out", tsv); err != nil || !strings.Contains(stderr, "exported 40 labelled rows") {
+	if _, stderr, err := run(t, bin, "export-feedback", "--db", db, "--out", tsv); err != nil || !strings.Contains(stderr, `"rows":40`) {
 		t.Fatalf("export: %v %s", err, stderr)
 	}
 	out := filepath.Join(t.TempDir(), "models")
-	_, stderr, err := run(t, bin, "train", "-data", data, "-extra", tsv, "-out", out)
-	if err != nil || !strings.Contains(stderr, "added 40 labelled titles from "+tsv) {
+	_, stderr, err := run(t, bin, "train", "--data", data, "--extra", tsv, "--out", out)
+	if err != nil || !strings.Contains(stderr, `"msg":"added labelled titles","titles":40,"file":"`+tsv) {
 		t.Fatalf("train -extra: %v\n%s", err, stderr)
 	}
-	stdout, stderr, err := run(t, bin, "predict", "-model", filepath.Join(out, "latest.model"), "How do I zorblaxify my code")
+	stdout, stderr, err := run(t, bin, "predict", "--model", filepath.Join(out, "latest.model"), "How do I zorblaxify my code")
 	if err != nil || !strings.Contains(stdout, "ruby") {
 		t.Fatalf("the retrained model does not predict what the answers taught: %v\n%s%s", err, stdout, stderr)
 	}
-	if _, stderr, err := run(t, bin, "train", "-data", data, "-extra", filepath.Join(data, "missing.tsv"), "-out", out); err == nil || !strings.Contains(stderr, "-extra") {
+	if _, stderr, err := run(t, bin, "train", "--data", data, "--extra", filepath.Join(data, "missing.tsv"), "--out", out); err == nil || !strings.Contains(stderr, "--extra") {
 		t.Fatalf("a missing -extra file: %v %s", err, stderr)
 	}
 }

@@ -23,13 +23,13 @@ import (
 )
 
 // TestEvaluateAndPredictMatchServing: on all 5,000 validation titles, the tags and scores that
-// `evaluate -predictions` and `predict -json` print are exactly what the server's
+// `evaluate --predictions` and `predict --json` print are exactly what the server's
 // POST /api/v1/predict answers, bit for bit (int8 weights, the tuned rule: the default preset).
 func TestEvaluateAndPredictMatchServing(t *testing.T) {
 	bin := testenv.Binary(t, "remla-train")
 	data := smallData(t, 1500)
 	out := filepath.Join(t.TempDir(), "models")
-	if _, stderr, err := run(t, bin, "train", "-data", data, "-out", out); err != nil {
+	if _, stderr, err := run(t, bin, "train", "--data", data, "--out", out); err != nil {
 		t.Fatalf("train: %v\n%s", err, stderr)
 	}
 	latest := filepath.Join(out, "latest.model")
@@ -43,16 +43,16 @@ func TestEvaluateAndPredictMatchServing(t *testing.T) {
 	}
 
 	evalFile := filepath.Join(t.TempDir(), "predictions.jsonl")
-	if _, stderr, err := run(t, bin, "evaluate", "-model", latest, "-data", validation, "-json", "-predictions", evalFile); err != nil {
+	if _, stderr, err := run(t, bin, "evaluate", "--model", latest, "--data", validation, "--json", "--predictions", evalFile); err != nil {
 		t.Fatalf("evaluate: %v\n%s", err, stderr)
 	}
 	evaluated := readLines(t, mustOpen(t, evalFile))
 
-	cmd := exec.Command(bin, "predict", "-model", latest, "-json", "-")
+	cmd := exec.Command(bin, "predict", "--model", latest, "--json", "-")
 	cmd.Stdin = strings.NewReader(strings.Join(d.Titles, "\n") + "\n")
 	stdout, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("predict -json: %v", err)
+		t.Fatalf("predict --json: %v", err)
 	}
 	predicted := readLines(t, strings.NewReader(string(stdout)))
 
@@ -64,7 +64,7 @@ func TestEvaluateAndPredictMatchServing(t *testing.T) {
 	tagged := 0
 	for i, title := range d.Titles {
 		served := servedTags(t, base, title)
-		for name, got := range map[string][]predictionLine{"evaluate -predictions": evaluated, "predict -json": predicted} {
+		for name, got := range map[string][]predictionLine{"evaluate --predictions": evaluated, "predict --json": predicted} {
 			if i >= len(got) {
 				t.Fatalf("%s printed %d lines for %d titles", name, len(got), len(d.Titles))
 			}

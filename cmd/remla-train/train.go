@@ -2,158 +2,115 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/term"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/remla/tagger/cmd/internal/progress"
 	"github.com/remla/tagger/model"
 	"github.com/remla/tagger/training"
 )
 
-func init() {
-	commands["train"] = command{summary: "train a model on DIR/train.tsv.gz, write it and its report", run: runTrain}
+// trainFlags are train's flags other than the preset overrides.
+type trainFlags struct {
+	data, out, preset, created, cpuProfile string
+	workers                                int
+	extras                                 []string
 }
 
-func runTrain(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	data := fs.String("data", "data", "directory with train.tsv[.gz] (and validation.tsv[.gz], scored in the report)")
-	out := fs.String("out", "models", "directory for the model file, latest.model and the report")
-	preset := fs.String("config", "default", "named configuration: "+strings.Join(presetNames(), ", "))
-	features := fs.String("features", "", "override: bow or tfidf")
-	int8w := fs.String("int8", "", "override: true/false, store the weights quantised to 8 bits")
-	tokenizer := fs.String("tokenizer", "", "override: reference (the notebook's text_prepare) or code (prose, keeps c#, .net, node.js)")
-	ngrams := fs.Int("ngrams", 0, "override: longest word n-gram, 1 or 2")
-	sublinear := fs.String("sublinear", "", "override: true/false, tf replaced by 1+ln(tf)")
-	charMin := fs.Int("char-min", 0, "override: shortest character n-gram (with -char-max)")
-	charMax := fs.Int("char-max", 0, "override: longest character n-gram, 0 for none (at most 7)")
-	minDF := fs.Int("min-df", 0, "override: TF-IDF minimum document frequency")
-	minDFWord := fs.Int("min-df-word", 0, "override: minimum document frequency of single words (0: as -min-df)")
-	maxDF := fs.Float64("max-df", 0, "override: TF-IDF maximum document frequency (fraction)")
-	maxFeatures := fs.Int("max-features", -1, "override: vocabulary size limit (0: none)")
-	penalty := fs.String("penalty", "", "override: l1 or l2")
-	c := fs.Float64("C", 0, "override: inverse regularisation strength")
-	tol := fs.Float64("tol", 0, "override: solver tolerance (liblinear's eps)")
-	rule := fs.String("rule", "", "override: fixed (p ≥ 0.5) or tuned (on a held-out slice of train)")
-	holdout := fs.Float64("holdout", 0, "override: fraction of train held out to tune the rule")
-	folds := fs.Int("tune-folds", 0, "override: how many 1/holdout folds are held out in turn to tune the rule")
-	margin := fs.Float64("accuracy-margin", 0, "override: the tuned rule keeps held-out subset accuracy ≥ the 0.5 rule's + this")
-	seed := fs.Uint64("seed", 0, "seed for the held-out split and the L1 coordinate order")
-	workers := fs.Int("workers", 0, "goroutines fitting tags (0: all cores); does not change the model")
-	created := fs.String("created", "", "creation time to store (RFC 3339 or Unix seconds; default $SOURCE_DATE_EPOCH or now)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	var extras []string
-	fs.Func("extra", "labelled TSV to train on besides DIR/train.tsv, e.g. remla-train export-feedback's output; repeatable", func(p string) error {
-		extras = append(extras, p)
-		return nil
-	})
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	cfg, ok := training.Presets[*preset]
-	if !ok {
-		return fmt.Errorf("unknown -config %q; choose one of %s", *preset, strings.Join(presetNames(), ", "))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["int8"] {
-		b, err := strconv.ParseBool(*int8w)
-		if err != nil {
-			return fmt.Errorf("-int8 %q: want true or false", *int8w)
-		}
-		cfg.Int8 = b
-	}
-	if set["tokenizer"] {
-		cfg.Tokenizer = model.Tokenizer(*tokenizer)
-	}
-	if set["features"] {
-		cfg.Features.Kind = model.FeatureKind(*features)
-	}
-	if set["ngrams"] {
-		cfg.Features.MaxN = *ngrams
-	}
-	if set["sublinear"] {
-		b, err := strconv.ParseBool(*sublinear)
-		if err != nil {
-			return fmt.Errorf("-sublinear %q: want true or false", *sublinear)
-		}
-		cfg.Features.Sublinear = b
-	}
-	if set["char-min"] {
-		cfg.Features.CharMin = *charMin
-	}
-	if set["char-max"] {
-		cfg.Features.CharMax = *charMax
-	}
-	if set["min-df"] {
-		cfg.Features.MinDF = *minDF
-	}
-	if set["min-df-word"] {
-		cfg.Features.MinDFWord = *minDFWord
-	}
-	if set["max-df"] {
-		cfg.Features.MaxDF = *maxDF
-	}
-	if set["max-features"] {
-		cfg.Features.MaxFeatures = *maxFeatures
-	}
-	if set["penalty"] {
-		cfg.Solver.Penalty = *penalty
-	}
-	if set["C"] {
-		cfg.Solver.C = *c
-	}
-	if set["tol"] {
-		cfg.Solver.Tol = *tol
-	}
-	if set["rule"] {
-		cfg.Rule.Kind = *rule
-	}
-	if set["holdout"] {
-		cfg.Rule.Holdout = *holdout
-	}
-	if set["tune-folds"] {
-		cfg.Rule.Folds = *folds
-	}
-	if set["accuracy-margin"] {
-		cfg.Rule.AccuracyMargin = *margin
-	}
-	if set["seed"] {
-		cfg.Seed = *seed
-	}
-	if len(set) > 0 && !(len(set) == 1 && set["config"]) {
-		for _, k := range []string{"int8", "tokenizer", "features", "ngrams", "sublinear", "char-min", "char-max", "min-df", "min-df-word", "max-df", "max-features", "penalty", "C", "tol", "rule", "holdout", "tune-folds", "accuracy-margin", "seed"} {
-			if set[k] {
-				cfg.Name += "+" + k
-			}
-		}
-	}
-	when, err := creationTime(*created)
-	if err != nil {
-		return err
-	}
+func newTrainCmd() *cobra.Command {
+	var o trainFlags
+	var overrides training.Config // parsed here, copied onto the preset by applyOverrides
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train a model on DIR/train.tsv.gz, write it and its report",
+		Long: `train fits the model of the preset --config on the titles of --data
+(train.tsv.gz or train.tsv, plus the labelled files of --extra) and writes to
+--out the model file <version>.model, its report <version>.report/ (metrics,
+configuration, data digests, plots) and the symlinks latest.model and
+latest.report. When --data also holds validation.tsv[.gz], the report scores
+the model on it and its metrics table is printed.
 
-	trainPath, err := findData(*data, "train")
+Each remaining flag overrides one field of the preset, only when given, and is
+named in the model's configuration ("default+C+tol"). Booleans take their value
+after "=": --int8=false. The model depends on the data, the configuration and
+--seed, not on --workers.`,
+		Example: `  remla-train train --data data --out models
+  remla-train train --config tfidf-l2-10 --data data --out /tmp/notebook
+  remla-train train --data data --extra feedback.tsv --out models   # the data set and the users' answers
+  remla-train train --data data --C 8 --min-df 2 --int8=false --out /tmp/try`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := loggerFor(cmd)
+			if err != nil {
+				return err
+			}
+			cfg, ok := training.Presets[o.preset]
+			if !ok {
+				return usageError{fmt.Errorf("unknown --config %q; choose one of %s", o.preset, strings.Join(presetNames(), ", "))}
+			}
+			if err := applyOverrides(cmd.Flags(), &cfg); err != nil {
+				return usageError{err}
+			}
+			when, err := creationTime(o.created)
+			if err != nil {
+				return usageError{fmt.Errorf("creation time (--created or $SOURCE_DATE_EPOCH): %w", err)}
+			}
+			if o.cpuProfile != "" {
+				stop, err := startCPUProfile(o.cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
+			return runTrain(cmd.Context(), cmd.OutOrStdout(), progress.New(cmd.ErrOrStderr()), log, cfg, when, o)
+		},
+	}
+	f := cmd.Flags()
+	f.SortFlags = false
+	f.StringVar(&o.data, "data", "data", "directory with train.tsv[.gz] (and validation.tsv[.gz], scored in the report)")
+	f.StringVar(&o.out, "out", "models", "directory for the model file, latest.model and the report")
+	f.StringVar(&o.preset, "config", "default", "named configuration: "+strings.Join(presetNames(), ", "))
+	f.StringArrayVar(&o.extras, "extra", nil, "labelled TSV to train on besides DIR/train.tsv, e.g. export-feedback's output (repeatable)")
+	f.StringVar(&o.created, "created", "", "creation time to store (RFC 3339 or Unix seconds; default $SOURCE_DATE_EPOCH or now)")
+	f.IntVar(&o.workers, "workers", 0, "goroutines fitting tags (0: all cores); does not change the model")
+	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the run to this file")
+	bindOverrides(f, &overrides)
+	f.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "cpuprofile" { // the name before kebab case, as go test spells it
+			name = "cpu-profile"
+		}
+		return pflag.NormalizedName(name)
+	})
+	return cmd
+}
+
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// runTrain trains cfg on o.data, writes the model and its report to o.out
+// and prints the metrics table to stdout.
+func runTrain(ctx context.Context, stdout io.Writer, line *progress.Line, log *slog.Logger, cfg training.Config, when time.Time, o trainFlags) error {
+	trainPath, err := findData(o.data, "train")
 	if err != nil {
 		return err
 	}
@@ -163,22 +120,22 @@ func runTrain(ctx context.Context, args []string) error {
 	}
 	var val *training.Dataset
 	extra := map[string]string{}
-	if err := addExtra(train, extras, extra); err != nil {
+	if err := addExtra(log, train, o.extras, extra); err != nil {
 		return err
 	}
-	if p, err := findData(*data, "validation"); err == nil {
+	if p, err := findData(o.data, "validation"); err == nil {
 		if val, err = training.LoadDataset(p); err != nil {
 			return err
 		}
 		extra["validation"] = val.SHA256
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	logf("training %q on %s (%d titles) with %s", cfg.Name, trainPath, len(train.Titles), describe(cfg))
-	bar := newProgress(os.Stderr)
-	m, res, err := training.Train(ctx, cfg, train, training.Options{Workers: *workers, Progress: bar.update, Created: when, Extra: extra})
-	bar.finish()
+	log.Info("training", "config", cfg.Name, "data", trainPath, "titles", len(train.Titles), "with", describe(cfg))
+	bar := newFitProgress(line, log)
+	m, res, err := training.Train(ctx, cfg, train, training.Options{Workers: o.workers, Progress: bar.update, Created: when, Extra: extra})
+	line.End()
 	if err != nil {
 		return err
 	}
@@ -213,28 +170,28 @@ func runTrain(ctx context.Context, args []string) error {
 	if m, err = training.WithMetrics(m, metrics); err != nil {
 		return err
 	}
-	file := filepath.Join(*out, m.Version()+".model")
+	file := filepath.Join(o.out, m.Version()+".model")
 	if err := m.Save(file); err != nil {
 		return err
 	}
-	reportDir := filepath.Join(*out, m.Version()+".report")
+	reportDir := filepath.Join(o.out, m.Version()+".report")
 	if err := training.WriteReport(reportDir, rep); err != nil {
 		return err
 	}
-	if err := relink(filepath.Join(*out, "latest.model"), filepath.Base(file)); err != nil {
+	if err := relink(filepath.Join(o.out, "latest.model"), filepath.Base(file)); err != nil {
 		return err
 	}
-	if err := relink(filepath.Join(*out, "latest.report"), filepath.Base(reportDir)); err != nil {
+	if err := relink(filepath.Join(o.out, "latest.report"), filepath.Base(reportDir)); err != nil {
 		return err
 	}
 	if len(res.Unconverged) > 0 {
-		logf("warning: the solver hit its iteration limit for %d tags (%s); raise -tol or check the data", len(res.Unconverged), strings.Join(res.Unconverged, ", "))
+		log.Warn("the solver hit its iteration limit; raise --tol or check the data", "tags", len(res.Unconverged), "unconverged", strings.Join(res.Unconverged, ", "))
 	}
-	logf("model %s (%d features, %d tags) written to %s; report in %s", m.Version(), spec.Vectorizer.Len(), len(spec.Tags), file, reportDir)
+	log.Info("model written", "version", m.Version(), "features", spec.Vectorizer.Len(), "tags", len(spec.Tags), "file", file, "report", reportDir)
 	if rep.Validation != nil {
-		fmt.Printf("\n%s (%d titles)\n\n%s", rep.Validation.File, rep.Validation.Metrics.Rows, training.MetricsTable(rep.Validation))
+		fmt.Fprintf(stdout, "\n%s (%d titles)\n\n%s", rep.Validation.File, rep.Validation.Metrics.Rows, training.MetricsTable(rep.Validation))
 	} else if res.Holdout != nil {
-		fmt.Printf("\nheld-out slice of train (%d titles)\n\n%s", res.Holdout.Rows, training.MetricsTable(&training.Evaluation{Rule: "tuned", Metrics: *res.Holdout, Fixed: res.HoldoutFixed}))
+		fmt.Fprintf(stdout, "\nheld-out slice of train (%d titles)\n\n%s", res.Holdout.Rows, training.MetricsTable(&training.Evaluation{Rule: "tuned", Metrics: *res.Holdout, Fixed: res.HoldoutFixed}))
 	}
 	return nil
 }
@@ -279,19 +236,19 @@ func presetNames() []string {
 
 // addExtra appends the labelled rows of each file to train and records
 // the files' digests in the model's metadata.
-func addExtra(train *training.Dataset, files []string, meta map[string]string) error {
+func addExtra(log *slog.Logger, train *training.Dataset, files []string, meta map[string]string) error {
 	for _, p := range files {
 		d, err := training.LoadDataset(p)
 		if err != nil {
-			return fmt.Errorf("-extra: %w", err)
+			return fmt.Errorf("--extra: %w", err)
 		}
 		if d.Tags == nil {
-			return fmt.Errorf("-extra %s has no tags column; give a labelled TSV such as remla-train export-feedback writes", p)
+			return fmt.Errorf("--extra %s has no tags column; give a labelled TSV such as remla-train export-feedback writes", p)
 		}
 		train.Titles = append(train.Titles, d.Titles...)
 		train.Tags = append(train.Tags, d.Tags...)
 		meta["extra:"+filepath.Base(p)] = d.SHA256
-		logf("added %d labelled titles from %s", len(d.Titles), p)
+		log.Info("added labelled titles", "titles", len(d.Titles), "file", p)
 	}
 	return nil
 }
@@ -304,7 +261,7 @@ func findData(dir, name string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("no %s.tsv.gz or %s.tsv in %s; pass -data with the directory that holds them", name, name, dir)
+	return "", fmt.Errorf("no %s.tsv.gz or %s.tsv in %s; pass --data with the directory that holds them", name, name, dir)
 }
 
 func creationTime(flagValue string) (time.Time, error) {
@@ -320,7 +277,7 @@ func creationTime(flagValue string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("creation time %q: want RFC 3339 (2026-11-26T01:42:00Z) or Unix seconds", v)
+		return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-11-26T01:42:00Z) or Unix seconds", v)
 	}
 	return t.UTC(), nil
 }
@@ -336,65 +293,4 @@ func relink(link, target string) error {
 		return fmt.Errorf("link %s: %w", link, err)
 	}
 	return nil
-}
-
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "[remla-train] "+format+"\n", args...)
-}
-
-// progress draws a bar on a terminal and prints a line per 10% otherwise.
-type progress struct {
-	w     io.Writer
-	tty   bool
-	mu    sync.Mutex
-	stage string
-	start time.Time
-	last  int
-	drawn bool
-}
-
-func newProgress(f *os.File) *progress {
-	return &progress{w: f, tty: term.IsTerminal(int(f.Fd()))}
-}
-
-func (p *progress) update(s training.Stage) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if s.Name != p.stage {
-		if p.drawn && p.tty {
-			fmt.Fprintln(p.w)
-		}
-		p.stage, p.start, p.last, p.drawn = s.Name, time.Now(), -1, false
-	}
-	el := time.Since(p.start)
-	eta := time.Duration(0)
-	if s.Done > 0 {
-		eta = time.Duration(float64(el) * float64(s.Total-s.Done) / float64(s.Done))
-	}
-	label := s.Name
-	if s.Name == "fit" {
-		label = "final fit"
-	} else if strings.HasPrefix(s.Name, "tune") {
-		label = "fit to tune" + strings.TrimPrefix(s.Name, "tune")
-	}
-	if p.tty {
-		const width = 30
-		n := width * s.Done / s.Total
-		fmt.Fprintf(p.w, "\r%-15s [%s%s] %3d/%d tags  elapsed %5.1fs  ETA %5.1fs", label,
-			strings.Repeat("█", n), strings.Repeat("░", width-n), s.Done, s.Total, el.Seconds(), eta.Seconds())
-		p.drawn = true
-		return
-	}
-	if decile := 10 * s.Done / s.Total; decile != p.last {
-		p.last = decile
-		fmt.Fprintf(p.w, "[remla-train] %s: %d/%d tags fitted, elapsed %.1fs, ETA %.1fs\n", label, s.Done, s.Total, el.Seconds(), eta.Seconds())
-	}
-}
-
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn && p.tty {
-		fmt.Fprintln(p.w)
-	}
 }

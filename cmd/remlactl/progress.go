@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/remla/tagger/cmd/internal/logging"
+	"github.com/remla/tagger/cmd/internal/progress"
 	"github.com/remla/tagger/deployer"
 )
 
@@ -14,29 +14,21 @@ import (
 // log line per change of state otherwise.
 // The second function ends an unfinished live line.
 func progressPrinter(w io.Writer, log *slog.Logger) (func(deployer.Progress), func()) {
-	tty := logging.IsTerminal(w)
+	line := progress.New(w)
 	var last string
-	open := false
-	end := func() {
-		if open {
-			fmt.Fprintln(w)
-			open = false
-		}
-	}
 	return func(p deployer.Progress) {
-		line := fmt.Sprintf("%s %s: ready %d/%d, updated %d, available %d", p.Color, p.Version, p.Ready, p.Desired, p.Updated, p.Available)
-		if tty {
-			fmt.Fprintf(w, "\r\033[K%s, %s (%s)", line, p.Elapsed.Round(time.Second), p.Message)
-			open = true
+		counts := fmt.Sprintf("%s %s: ready %d/%d, updated %d, available %d", p.Color, p.Version, p.Ready, p.Desired, p.Updated, p.Available)
+		if line.Live() {
+			line.Draw("%s, %s (%s)", counts, p.Elapsed.Round(time.Second), p.Message)
 			if p.Done {
-				end()
+				line.End()
 			}
 			return
 		}
-		if line != last {
+		if counts != last {
 			log.Info("rollout", "color", p.Color, "version", p.Version, "ready", p.Ready, "desired", p.Desired,
 				"updated", p.Updated, "available", p.Available, "elapsed", p.Elapsed.Round(time.Millisecond), "status", p.Message)
-			last = line
+			last = counts
 		}
-	}, end
+	}, line.End
 }
