@@ -37,26 +37,28 @@ func (c Config) tokenizer() model.Tokenizer {
 
 // Presets are the named configurations: "default" (what `make train` uses) and the notebook's
 // reference configurations, "<bow|tfidf>-<l1|l2>-<C>".
-var Presets = map[string]Config{
-	"default": {
-		Name: "default",
-		Features: FeatureConfig{VectorizerConfig: model.VectorizerConfig{Kind: model.TFIDF, MaxN: 2, Sublinear: true, Normalize: true, CharMin: 2, CharMax: 4},
-			MinDF: 1, MaxDF: 0.9},
-		Solver: SolverConfig{Penalty: "l2", C: 10, Tol: 1e-2, MaxIter: 1000},
-		Rule:   RuleConfig{Kind: "tuned", Holdout: 0.2, Shrink: 10, AccuracyMargin: 0.01},
-		Int8:   true,
-	},
-}
+var Presets = presets()
 
-func init() {
+func presets() map[string]Config {
+	p := map[string]Config{
+		"default": {
+			Name: "default",
+			Features: FeatureConfig{VectorizerConfig: model.VectorizerConfig{Kind: model.TFIDF, MaxN: 2, Sublinear: true, Normalize: true, CharMin: 2, CharMax: 4},
+				MinDF: 1, MaxDF: 0.9},
+			Solver: SolverConfig{Penalty: "l2", C: 10, Tol: 1e-2, MaxIter: 1000},
+			Rule:   RuleConfig{Kind: "tuned", Holdout: 0.2, Shrink: 10, AccuracyMargin: 0.01},
+			Int8:   true,
+		},
+	}
 	for _, feat := range []string{"bow", "tfidf"} {
 		for _, pen := range []string{"l1", "l2"} {
 			for _, c := range []float64{1, 10} {
-				name := fmt.Sprintf("%s-%s-%g", feat, pen, c)
-				Presets[name] = Reference(feat, pen, c)
+				cfg := Reference(feat, pen, c)
+				p[cfg.Name] = cfg
 			}
 		}
 	}
+	return p
 }
 
 // Reference is the notebook's configuration: bag of words over the 5,000 most frequent words or
