@@ -22,7 +22,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/remla/tagger/
       -o /out/bin/ ./cmd/remla-app ./cmd/remla-train
 RUN mkdir -p /out/models /out/data \
  && if [ -n "$MODEL" ]; then cp -L "$MODEL" /out/models/latest.model; \
-    else /out/bin/remla-train train -data data -out /tmp/models && cp -L /tmp/models/latest.model /out/models/latest.model; fi
+    else /out/bin/remla-train train --data data --out /tmp/models && cp -L /tmp/models/latest.model /out/models/latest.model; fi
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/bin/remla-app /usr/local/bin/remla-app

@@ -32,7 +32,7 @@ run: build ## train a model if there is none, then serve on http://localhost:808
 .PHONY: train
 train: ## train the default model on data/ into models/ (models/latest.model) with its report
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/remla-train ./cmd/remla-train
-	$(BIN)/remla-train train -data data -out models
+	$(BIN)/remla-train train --data data --out models
 
 .PHONY: test
 test: ## run every test: unit, browser, promtool, cluster and alert-loop end to end

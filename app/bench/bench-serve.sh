@@ -37,7 +37,7 @@ if [ ! -f "$model" ]; then
   model=$root/.run/bench-model/latest.model
   if [ ! -f "$model" ]; then
     echo "no model at ${MODEL:-models/latest.model}; training one into .run/bench-model" >&2
-    bin/remla-train train -data data -out "$root/.run/bench-model" >/dev/null
+    bin/remla-train train --data data --out "$root/.run/bench-model" >/dev/null
   fi
 fi
 

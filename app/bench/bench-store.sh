@@ -44,7 +44,7 @@ make --no-print-directory build >/dev/null
 model=${MODEL:-models/latest.model}
 if [ ! -f "$model" ]; then
   model=$root/.run/bench-model/latest.model
-  [ -f "$model" ] || bin/remla-train train -data data -out "$root/.run/bench-model" >/dev/null
+  [ -f "$model" ] || bin/remla-train train --data data --out "$root/.run/bench-model" >/dev/null
 fi
 
 pids=()

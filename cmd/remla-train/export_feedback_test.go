@@ -181,13 +181,13 @@ func TestRetrainLoop(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "models")
 	_, stderr, err := run(t, bin, "train", "--data", data, "--extra", tsv, "--out", out)
 	if err != nil || !strings.Contains(stderr, `"msg":"added labelled titles","titles":40,"file":"`+tsv) {
-		t.Fatalf("train -extra: %v\n%s", err, stderr)
+		t.Fatalf("train --extra: %v\n%s", err, stderr)
 	}
 	stdout, stderr, err := run(t, bin, "predict", "--model", filepath.Join(out, "latest.model"), "How do I zorblaxify my code")
 	if err != nil || !strings.Contains(stdout, "ruby") {
 		t.Fatalf("the retrained model does not predict what the answers taught: %v\n%s%s", err, stdout, stderr)
 	}
 	if _, stderr, err := run(t, bin, "train", "--data", data, "--extra", filepath.Join(data, "missing.tsv"), "--out", out); err == nil || !strings.Contains(stderr, "--extra") {
-		t.Fatalf("a missing -extra file: %v %s", err, stderr)
+		t.Fatalf("a missing --extra file: %v %s", err, stderr)
 	}
 }

@@ -142,9 +142,9 @@ func TestFeedbackSurvivesRedeploys(t *testing.T) {
 		}
 	}
 	out := filepath.Join(t.TempDir(), "green.tsv")
-	cmd := exec.CommandContext(ctx, testenv.Binary(t, "remla-train"), "export-feedback", "-dsn", dsn, "-color", "green", "-out", out)
+	cmd := exec.CommandContext(ctx, testenv.Binary(t, "remla-train"), "export-feedback", "--dsn", dsn, "--color", "green", "--out", out)
 	if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), "exported") {
-		t.Fatalf("remla-train export-feedback -color green: %v\n%s", err, b)
+		t.Fatalf("remla-train export-feedback --color green: %v\n%s", err, b)
 	} else {
 		t.Logf("%s", strings.TrimSpace(string(b)))
 	}

@@ -38,7 +38,7 @@ func Model(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv("REMLA_TEST_MODEL")
 	if p == "" {
-		Need(t, "REMLA_TEST_MODEL is not set; train a model with `go run ./cmd/remla-train train -data data -out /tmp/remla-model` and export REMLA_TEST_MODEL=/tmp/remla-model/latest.model (make test does this)")
+		Need(t, "REMLA_TEST_MODEL is not set; train a model with `go run ./cmd/remla-train train --data data --out /tmp/remla-model` and export REMLA_TEST_MODEL=/tmp/remla-model/latest.model (make test does this)")
 	}
 	abs, err := filepath.Abs(p)
 	if err != nil {

@@ -40,10 +40,10 @@ echo
 echo "| configuration | Go wall s | Go CPU s | Go peak MB | scikit-learn wall s | scikit-learn CPU s | scikit-learn peak MB | Go / sklearn wall |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for c in $CONFIGS; do
-  read -r gw gc gm < <(measure "go-$c" bin/remla-train train -data data -out "$work/go-$c" -config "$c")
+  read -r gw gc gm < <(measure "go-$c" bin/remla-train train --data data --out "$work/go-$c" --config "$c")
   read -r sw sc sm < <(measure "sk-$c" "$PY" training/parity/sklearn_ref.py data "$c")
   ratio=$("$PY" -c "print(f'{$gw / $sw:.2f}')")
   echo "| $c | $gw | $gc | $gm | $sw | $sc | $sm | $ratio |"
 done
-read -r gw gc gm < <(measure go-default bin/remla-train train -data data -out "$work/go-default" -config default)
+read -r gw gc gm < <(measure go-default bin/remla-train train --data data --out "$work/go-default" --config default)
 echo "| default (make train) | $gw | $gc | $gm | – | – | – | – |"

@@ -16,9 +16,9 @@ CGO_ENABLED=0 go build -trimpath -o bin/remla-train ./cmd/remla-train
 
 for c in $CONFIGS; do
   echo "[parity] Go: $c" >&2
-  bin/remla-train train -data data -out "$work/$c" -config "$c" -created 2026-01-01T00:00:00Z >/dev/null 2>"$work/$c.log" \
+  bin/remla-train train --data data --out "$work/$c" --config "$c" --created 2026-01-01T00:00:00Z >/dev/null 2>"$work/$c.log" \
     || { cat "$work/$c.log" >&2; exit 1; }
-  bin/remla-train evaluate -model "$work/$c/latest.model" -data data/validation.tsv.gz -json | \
+  bin/remla-train evaluate --model "$work/$c/latest.model" --data data/validation.tsv.gz --json | \
     "$PY" -c 'import json,sys; d=json.load(sys.stdin); d["config"]=sys.argv[1]; print(json.dumps(d))' "$c" >>"$work/go.jsonl"
 done
 echo "[parity] scikit-learn $("$PY" -c 'import sklearn; print(sklearn.__version__)'): $CONFIGS" >&2
