@@ -140,6 +140,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"train", "--int8", "false"}, ExitUsage, "--int8=false", "remla-train train [flags]"},
 		{[]string{"train", "--ngrams", "two"}, ExitUsage, `invalid argument "two" for "--ngrams"`, "remla-train train [flags]"},
 		{[]string{"train", "--log-level", "loud"}, ExitUsage, `log level "loud"`, "remla-train train [flags]"},
+		{[]string{"predict", "--log-format", "xml", "title"}, ExitUsage, `log format "xml"`, "remla-train predict [flags] <title>..."},
 		{[]string{"train", "--created", "yesterday"}, ExitUsage, "RFC 3339", "remla-train train [flags]"},
 		{[]string{"predict", "--model", "x.model"}, ExitUsage, "give a title", "remla-train predict [flags] <title>..."},
 		{[]string{"export-feedback", "--since", "yesterday"}, ExitUsage, "--since", "remla-train export-feedback [flags]"},

@@ -44,6 +44,11 @@ stdout. Exit codes: 0 ok, 1 error, 2 usage.`,
 		SuggestionsMinimumDistance: 2,
 		SilenceUsage:               true,
 		SilenceErrors:              true,
+		// A bad --log-level is refused by every verb, also one that does not log.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := loggerFor(cmd)
+			return err
+		},
 	}
 	pf := root.PersistentFlags()
 	pf.String("log-level", "info", "debug, info, warn or error")
