@@ -621,11 +621,13 @@ func TestHealthzAndMetrics(t *testing.T) {
 	if rr.Code != 200 {
 		t.Fatalf("/healthz: %d", rr.Code)
 	}
-	// Every webhook counted once, by what the actor did; the state read
-	// from the cluster at scrape time.
+	// Every webhook counted once, by what the actor did (one switched, one
+	// duplicate, one malformed, one out of scope: testdata/
+	// metrics-after-rollback.prom); the state read from the cluster at
+	// scrape time.
 	hs := httptest.NewServer(s)
 	defer hs.Close()
-	if err := testutil.ScrapeAndCompare(hs.URL+"/metrics", strings.NewReader(metricsAfterRollback),
+	if err := testutil.ScrapeAndCompare(hs.URL+"/metrics", bytes.NewReader(fixture(t, "metrics-after-rollback.prom")),
 		"remla_alert_actor_webhooks_total", "remla_alert_actor_rollbacks_total", "remla_alert_actor_alerts_ignored_total",
 		"remla_active_color", "remla_color_standing", "remla_alert_actor_state_up"); err != nil {
 		t.Error(err)
@@ -639,66 +641,11 @@ func TestHealthzAndMetrics(t *testing.T) {
 	f.cs.PrependReactor("get", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("down")
 	})
-	if err := testutil.ScrapeAndCompare(hs.URL+"/metrics", strings.NewReader(metricsUnreadable),
+	if err := testutil.ScrapeAndCompare(hs.URL+"/metrics", bytes.NewReader(fixture(t, "metrics-unreadable.prom")),
 		"remla_alert_actor_state_up", "remla_active_color", "remla_color_standing"); err != nil {
 		t.Errorf("with the cluster unreadable, want state_up 0 and no active color or standing: %v", err)
 	}
 }
-
-// metricsAfterRollback is what TestHealthzAndMetrics's four webhooks
-// leave: one switched, one duplicate, one malformed, one out of scope.
-const metricsAfterRollback = `
-# HELP remla_alert_actor_webhooks_total Webhook notifications received, by what the actor did with them.
-# TYPE remla_alert_actor_webhooks_total counter
-remla_alert_actor_webhooks_total{result="bad_method"} 0
-remla_alert_actor_webhooks_total{result="dry_run"} 0
-remla_alert_actor_webhooks_total{result="duplicate"} 1
-remla_alert_actor_webhooks_total{result="error"} 0
-remla_alert_actor_webhooks_total{result="malformed"} 1
-remla_alert_actor_webhooks_total{result="noop"} 1
-remla_alert_actor_webhooks_total{result="not_ready"} 0
-remla_alert_actor_webhooks_total{result="refused"} 0
-remla_alert_actor_webhooks_total{result="switched"} 1
-remla_alert_actor_webhooks_total{result="too_large"} 0
-remla_alert_actor_webhooks_total{result="unauthorized"} 0
-# HELP remla_alert_actor_rollbacks_total Rollbacks asked of the deployer, by result (switched, not_ready, refused, failed, dry_run).
-# TYPE remla_alert_actor_rollbacks_total counter
-remla_alert_actor_rollbacks_total{result="dry_run"} 0
-remla_alert_actor_rollbacks_total{result="failed"} 0
-remla_alert_actor_rollbacks_total{result="not_ready"} 0
-remla_alert_actor_rollbacks_total{result="refused"} 0
-remla_alert_actor_rollbacks_total{result="switched"} 1
-# HELP remla_alert_actor_alerts_ignored_total Alerts not acted on, by reason: malformed (skipped), unscoped (no namespace or app label), out_of_scope (another namespace or app).
-# TYPE remla_alert_actor_alerts_ignored_total counter
-remla_alert_actor_alerts_ignored_total{reason="malformed"} 0
-remla_alert_actor_alerts_ignored_total{reason="out_of_scope"} 1
-remla_alert_actor_alerts_ignored_total{reason="unscoped"} 0
-# HELP remla_active_color 1 for the color the active Service selects, 0 for the other.
-# TYPE remla_active_color gauge
-remla_active_color{color="blue",namespace="remla"} 1
-remla_active_color{color="green",namespace="remla"} 0
-# HELP remla_color_standing 1 for each color's current standing (stable, baking, failed, unproven), 0 for the others.
-# TYPE remla_color_standing gauge
-remla_color_standing{color="blue",namespace="remla",standing="baking"} 0
-remla_color_standing{color="blue",namespace="remla",standing="failed"} 0
-remla_color_standing{color="blue",namespace="remla",standing="stable"} 1
-remla_color_standing{color="blue",namespace="remla",standing="unproven"} 0
-remla_color_standing{color="green",namespace="remla",standing="baking"} 0
-remla_color_standing{color="green",namespace="remla",standing="failed"} 1
-remla_color_standing{color="green",namespace="remla",standing="stable"} 0
-remla_color_standing{color="green",namespace="remla",standing="unproven"} 0
-# HELP remla_alert_actor_state_up 1 when the actor could read the namespace's deployer state from the cluster at this scrape.
-# TYPE remla_alert_actor_state_up gauge
-remla_alert_actor_state_up{namespace="remla"} 1
-`
-
-// metricsUnreadable is the state part of /metrics while the cluster
-// cannot be read: no color and no standing is reported as known.
-const metricsUnreadable = `
-# HELP remla_alert_actor_state_up 1 when the actor could read the namespace's deployer state from the cluster at this scrape.
-# TYPE remla_alert_actor_state_up gauge
-remla_alert_actor_state_up{namespace="remla"} 0
-`
 
 // histogramCount is how many observations h holds.
 func histogramCount(t *testing.T, h prometheus.Histogram) uint64 {

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -26,20 +27,12 @@ func Scrape(ctx context.Context, url string) (Families, error) {
 
 // ScrapeWith is Scrape through client (one that trusts a test CA, say).
 func ScrapeWith(ctx context.Context, client *http.Client, url string) (Families, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	b, err := get(ctx, client, url)
 	if err != nil {
 		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mf, err := parser.TextToMetricFamilies(resp.Body)
+	mf, err := parser.TextToMetricFamilies(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", url, err)
 	}

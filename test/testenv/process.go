@@ -179,11 +179,15 @@ var httpClient = &http.Client{Timeout: 5 * time.Second}
 // Get returns the body of a 200 answer to GET url; any other status is an
 // error that quotes the body.
 func Get(ctx context.Context, url string) ([]byte, error) {
+	return get(ctx, httpClient, url)
+}
+
+func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
