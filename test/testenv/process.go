@@ -35,7 +35,8 @@ type Process struct {
 }
 
 // Start starts cmd, which the caller has set up (path, arguments, Env,
-// Dir, SysProcAttr) but whose Stdout and Stderr it leaves to Start.
+// Dir, SysProcAttr). Its standard output and error go to the log, each
+// unless the caller sent it elsewhere.
 func Start(t testing.TB, name string, cmd *exec.Cmd) *Process {
 	t.Helper()
 	p := &Process{Name: name, LogPath: filepath.Join(t.TempDir(), name+".log"), cmd: cmd, done: make(chan struct{})}
@@ -43,7 +44,12 @@ func Start(t testing.TB, name string, cmd *exec.Cmd) *Process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = f, f
+	if cmd.Stdout == nil {
+		cmd.Stdout = f
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = f
+	}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		t.Fatalf("start %s: %v", name, err)
@@ -144,14 +150,21 @@ func WaitFor(t testing.TB, what string, timeout, interval time.Duration, watch [
 	deadline := time.Now().Add(timeout)
 	var last error
 	for {
+		// Which process exited is read before cond, so that what a process
+		// did just before it exited still counts.
+		var exited *Process
 		for _, p := range watch {
 			if p.Exited() {
-				t.Fatalf("waiting for %s: %s exited (%v); last lines:\n%s", what, p.Name, p.err, p.Tail(30))
+				exited = p
+				break
 			}
 		}
 		ok, err := cond()
 		if ok {
 			return
+		}
+		if exited != nil {
+			t.Fatalf("waiting for %s: %s exited (%v); last lines:\n%s", what, exited.Name, exited.err, exited.Tail(30))
 		}
 		if err != nil {
 			last = err

@@ -33,6 +33,19 @@ func TestProcessExitCodeAndLogs(t *testing.T) {
 	}
 }
 
+func TestProcessOutputElsewhere(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "echo out; echo err >&2")
+	var out strings.Builder
+	cmd.Stdout = &out
+	p := Start(t, "split", cmd)
+	if code := p.Wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if out.String() != "out\n" || p.Logs() != "err\n" {
+		t.Fatalf("stdout %q, log %q; want out in the caller's writer and only err in the log", out.String(), p.Logs())
+	}
+}
+
 func TestProcessStop(t *testing.T) {
 	t.Run("SIGTERM", func(t *testing.T) {
 		p := Start(t, "sleeper", exec.Command("sleep", "60"))
@@ -77,6 +90,18 @@ func TestWaitFor(t *testing.T) {
 		})
 		if !r.fatal || !strings.Contains(strings.Join(r.errors, ""), "not yet") {
 			t.Fatalf("fatal %v, %q; want a failure quoting the last error", r.fatal, r.errors)
+		}
+	})
+	t.Run("what a process did before it exited counts", func(t *testing.T) {
+		p := Start(t, "sayer", exec.Command("sh", "-c", "echo done"))
+		<-p.Done()
+		r := run(t, func(tb testing.TB) {
+			WaitFor(tb, "its word", time.Second, 5*time.Millisecond, []*Process{p}, func() (bool, error) {
+				return strings.Contains(p.Logs(), "done"), nil
+			})
+		})
+		if r.fatal {
+			t.Fatalf("failed: %q; the output came before the exit", r.errors)
 		}
 	})
 	t.Run("a watched process exits", func(t *testing.T) {
