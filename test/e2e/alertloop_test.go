@@ -88,12 +88,7 @@ func newLoop(t *testing.T) *loop {
 
 	// The cluster: blue 1.0.0 (good), then green 1.1.0 (no tags) deployed and switched to.
 	// Answers go to a real PostgreSQL in the namespace, shared by both colors.
-	cfg := deployer.DefaultConfig()
-	cfg.Values = clustertest.WithPostgres(t)
-	d, err := deployer.New(deployer.Options{Kubeconfig: kubeconfig, Namespace: ns, Identity: "operator:e2e", Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, cfg := postgresDeployer(t, kubeconfig, ns)
 	if err := d.Init(ctx, blueVersion, deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
 		t.Fatalf("init blue: %v", err)
 	}
@@ -651,21 +646,7 @@ scrape_configs:
 // checkDashboard runs every expression of the dashboard and wants data.
 func checkDashboard(t *testing.T, ctx context.Context, prom promv1.API, path string) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := testenv.ReadDashboard(t, path)
 	n := 0
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {
