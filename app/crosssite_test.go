@@ -1,7 +1,6 @@
 package app
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,27 +8,6 @@ import (
 
 	"github.com/remla/tagger/test/testenv"
 )
-
-func send(t *testing.T, method, target, contentType, body string, header map[string]string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, target, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
 
 // TestJSONAPIRequiresJSON: what a page on another site can send without a
 // preflight (text/plain, a form encoding, no type) gets 415 on every JSON

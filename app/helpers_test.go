@@ -115,12 +115,21 @@ func startServer(t *testing.T, p Predictor) *testServer {
 // do sends one request and returns the status and body.
 func do(t *testing.T, method, url, contentType, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	return send(t, method, url, contentType, body, nil)
+}
+
+// send is do with more request headers; it does not follow redirects.
+func send(t *testing.T, method, target, contentType, body string, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	res, err := noRedirect.Do(req)
 	if err != nil {
