@@ -135,12 +135,18 @@ func send(t *testing.T, method, target, contentType, body string, header map[str
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res.StatusCode, readBody(t, res)
+}
+
+// readBody reads res's body and closes it.
+func readBody(t *testing.T, res *http.Response) string {
+	t.Helper()
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.StatusCode, string(b)
+	return string(b)
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
