@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/remla/tagger/feedback"
+	"github.com/remla/tagger/test/testenv"
 )
 
 // These tests are the list of answers that were lost, each now
@@ -53,11 +54,11 @@ func TestAnswerOnAnotherReplicaAndColor(t *testing.T) {
 	if len(got) != 1 || got[0].Color != "blue" || got[0].ModelVersion != "fake-1" || !got[0].Happy || got[0].Title != "php sql" || got[0].PredictedAt.IsZero() {
 		t.Fatalf("stored %+v; want one happy answer about blue's prediction", got)
 	}
-	mf := scrape(t, green.URL)
-	if v, _ := value(mf, "feedback_total", "verdict", "happy"); v != 0 {
+	mf := testenv.MustScrape(t, green.URL+"/metrics")
+	if v, _ := mf.Value("feedback_total", "verdict", "happy"); v != 0 {
 		t.Fatalf("green's feedback_total{happy} = %v: an answer about blue's prediction judged green", v)
 	}
-	if v, _ := value(mf, "feedback_other_release_total", "verdict", "happy"); v != 1 {
+	if v, _ := mf.Value("feedback_other_release_total", "verdict", "happy"); v != 1 {
 		t.Fatalf("green's feedback_other_release_total{happy} = %v, want 1", v)
 	}
 	// The page on green shows blue's prediction as answered.
@@ -88,7 +89,7 @@ func TestAnswerAfterFlood(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if v, _ := value(scrape(t, ts.URL), "num_pred"); v < 80001 {
+	if v, _ := testenv.MustScrape(t, ts.URL+"/metrics").Value("num_pred"); v < 80001 {
 		t.Fatalf("num_pred = %v, want the flood counted", v)
 	}
 	if code, body := answerJSON(t, ts.URL, id, true); code != http.StatusCreated {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/remla/tagger/feedback"
+	"github.com/remla/tagger/test/testenv"
 )
 
 func predictID(t *testing.T, base, title string) string {
@@ -178,8 +179,8 @@ func TestBadInput(t *testing.T) {
 	if got := predictID(t, ts.URL, "c# linq"); got == "" {
 		t.Fatal("no prediction after bad input")
 	}
-	mf := scrape(t, ts.URL)
-	if v, _ := value(mf, "feedback_total", "verdict", "happy"); v != 2 {
+	mf := testenv.MustScrape(t, ts.URL+"/metrics")
+	if v, _ := mf.Value("feedback_total", "verdict", "happy"); v != 2 {
 		t.Fatalf("feedback_total{happy} = %v after bad input, want 2 (refused feedback must not count)", v)
 	}
 }
@@ -218,7 +219,7 @@ func TestHealthAndVersion(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if v, _ := value(scrape(t, ts.URL), "feedback_store_up"); v != 0 {
+	if v, _ := testenv.MustScrape(t, ts.URL+"/metrics").Value("feedback_store_up"); v != 0 {
 		t.Fatalf("feedback_store_up = %v with a closed store, want 0", v)
 	}
 	if code, _ := do(t, http.MethodGet, ts.URL+"/healthz", "", ""); code != http.StatusOK {
@@ -244,7 +245,7 @@ func TestFeedbackStoreDown(t *testing.T) {
 	if code, _ := do(t, http.MethodPost, ts.URL+"/api/v1/predict", "application/json", `{"title": "php sql"}`); code != http.StatusOK {
 		t.Fatalf("predict with the store down: %d, want 200", code)
 	}
-	if v, _ := value(scrape(t, ts.URL), "feedback_total", "verdict", "unhappy"); v != 0 {
+	if v, _ := testenv.MustScrape(t, ts.URL+"/metrics").Value("feedback_total", "verdict", "unhappy"); v != 0 {
 		t.Fatalf("feedback_total{unhappy} = %v after a failed store, want 0", v)
 	}
 }

@@ -1,33 +1,13 @@
 package app
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-)
 
-func send(t *testing.T, method, target, contentType, body string, header map[string]string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, target, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
+	"github.com/remla/tagger/test/testenv"
+)
 
 // TestJSONAPIRequiresJSON: what a page on another site can send without a
 // preflight (text/plain, a form encoding, no type) gets 415 on every JSON
@@ -53,7 +33,7 @@ func TestJSONAPIRequiresJSON(t *testing.T) {
 			}
 		}
 	}
-	if v, _ := value(scrape(t, ts.URL), "feedback_total", "verdict", "unhappy"); v != 1 {
+	if v, _ := testenv.MustScrape(t, ts.URL+"/metrics").Value("feedback_total", "verdict", "unhappy"); v != 1 {
 		t.Fatalf("feedback_total{unhappy} = %v; only the one JSON answer may count", v)
 	}
 	// application/json with a foreign Origin (a preflight this server never
@@ -101,7 +81,7 @@ func TestFormsRefuseCrossSitePosts(t *testing.T) {
 		map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}); code != http.StatusForbidden {
 		t.Fatalf("cross-site feedback form: %d, want 403", code)
 	}
-	if v, _ := value(scrape(t, ts.URL), "cross_site_refused_total"); v < 5 {
+	if v, _ := testenv.MustScrape(t, ts.URL+"/metrics").Value("cross_site_refused_total"); v < 5 {
 		t.Fatalf("cross_site_refused_total = %v", v)
 	}
 	if code, _ := send(t, http.MethodPost, ts.URL+"/feedback", "application/x-www-form-urlencoded", answer,

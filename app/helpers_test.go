@@ -10,10 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	pmodel "github.com/prometheus/common/model"
-
 	"github.com/remla/tagger/feedback"
 	"github.com/remla/tagger/model"
 	"github.com/remla/tagger/test/testenv"
@@ -119,70 +115,38 @@ func startServer(t *testing.T, p Predictor) *testServer {
 // do sends one request and returns the status and body.
 func do(t *testing.T, method, url, contentType, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	return send(t, method, url, contentType, body, nil)
+}
+
+// send is do with more request headers; it does not follow redirects.
+func send(t *testing.T, method, target, contentType, body string, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	res, err := noRedirect.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res.StatusCode, readBody(t, res)
+}
+
+// readBody reads res's body and closes it.
+func readBody(t *testing.T, res *http.Response) string {
+	t.Helper()
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.StatusCode, string(b)
+	return string(b)
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-// scrape reads /metrics into metric families.
-func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
-	t.Helper()
-	code, body := do(t, http.MethodGet, base+"/metrics", "", "")
-	if code != http.StatusOK {
-		t.Fatalf("GET /metrics: %d", code)
-	}
-	p := expfmt.NewTextParser(pmodel.UTF8Validation)
-	mf, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse /metrics: %v", err)
-	}
-	return mf
-}
-
-// value returns the value of the sample of family name whose labels include
-// the given pairs, and whether there is one.
-func value(mf map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
-	f, ok := mf[name]
-	if !ok {
-		return 0, false
-	}
-next:
-	for _, m := range f.GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		case m.Untyped != nil:
-			return m.Untyped.GetValue(), true
-		}
-	}
-	return 0, false
-}

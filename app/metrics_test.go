@@ -27,9 +27,9 @@ type sample struct {
 
 func checkSamples(t *testing.T, base string, samples []sample) {
 	t.Helper()
-	mf := scrape(t, base)
+	mf := testenv.MustScrape(t, base+"/metrics")
 	for _, s := range samples {
-		got, ok := value(mf, s.name, s.labels...)
+		got, ok := mf.Value(s.name, s.labels...)
 		if !ok {
 			t.Errorf("%s%v: absent, want %v", s.name, s.labels, s.want)
 		} else if got != s.want {
@@ -45,7 +45,7 @@ func TestMetricsAfterKnownSequence(t *testing.T) {
 	ts := startServer(t, newFake())
 
 	// Before anything: counters at 0, both verdicts present, no satisfaction.
-	mf := scrape(t, ts.URL)
+	mf := testenv.MustScrape(t, ts.URL+"/metrics")
 	if _, ok := mf["user_satisfaction"]; ok {
 		t.Fatal("user_satisfaction is present before the first answer; it must be absent")
 	}
@@ -97,7 +97,7 @@ func TestMetricsAfterKnownSequence(t *testing.T) {
 func TestMetricsHelpAndLabels(t *testing.T) {
 	ts := startServer(t, newFake())
 	feedbackFor(t, ts.URL, predictID(t, ts.URL, "php sql"), true)
-	mf := scrape(t, ts.URL)
+	mf := testenv.MustScrape(t, ts.URL+"/metrics")
 	for _, name := range []string{"num_pred", "predictions_empty_total", "percentage_empty", "feedback_total",
 		"user_satisfaction", "predict_latency_seconds", "model_info", "http_requests_total", "go_goroutines", "process_resident_memory_bytes"} {
 		if _, ok := mf[name]; !ok {

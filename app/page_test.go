@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,12 +18,7 @@ func postForm(t *testing.T, target string, form url.Values) (int, string, string
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, res.Header.Get("Location"), string(b)
+	return res.StatusCode, res.Header.Get("Location"), readBody(t, res)
 }
 
 // TestPageWithoutJavaScript walks the page's plain-HTML flow: post a

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 func limitedServer(t *testing.T, rl RateLimit, proxies []string) *httptest.Server {
@@ -62,7 +64,7 @@ func TestRateLimit(t *testing.T) {
 	if code, body := answerJSON(t, hs.URL, id, true); code != http.StatusTooManyRequests || !strings.Contains(body, "too many answers") {
 		t.Fatalf("second answer at once: %d %s; want 429", code, body)
 	}
-	if v, _ := value(scrape(t, hs.URL), "rate_limited_total", "what", "predictions"); v != 3 {
+	if v, _ := testenv.MustScrape(t, hs.URL+"/metrics").Value("rate_limited_total", "what", "predictions"); v != 3 {
 		t.Fatalf("rate_limited_total{what=predictions} = %v, want 3", v)
 	}
 }

@@ -3,7 +3,6 @@ package charts
 import (
 	"bytes"
 	"encoding/base64"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +13,9 @@ import (
 	"helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
 	"sigs.k8s.io/yaml"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/remla/tagger/test/testenv"
+)
 
 // values mirror what remlactl passes for each release (deployer/helm.go).
 var cases = []struct {
@@ -90,19 +89,7 @@ func TestTemplatesGolden(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := MaskGenerated(render(t, tc.release, tc.values, tc.monitoring))
-			golden := filepath.Join("testdata", tc.name+".yaml")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./charts -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the rendered chart; review and run go test ./charts -update\n--- got:\n%s", golden, got)
-			}
+			testenv.Golden(t, filepath.Join("testdata", tc.name+".yaml"), []byte(got))
 		})
 	}
 }

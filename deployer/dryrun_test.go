@@ -1,42 +1,18 @@
 package deployer
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
 )
 
-const liveManifest = `---
-# Source: remla-app/templates/preview-service.yaml
-apiVersion: v1
-kind: Service
-metadata:
-  name: remla-green-preview
-spec:
-  ports:
-  - port: 80
----
-# Source: remla-app/templates/deployment.yaml
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: remla-green
-spec:
-  replicas: 2
-  template:
-    spec:
-      containers:
-      - image: ghcr.io/remla/tagger:1.0.0
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: key
-data:
-  k: b2xk
-`
-
 func TestManifestDiff(t *testing.T) {
+	b, err := os.ReadFile("testdata/live-manifest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveManifest := string(b)
 	proposed := strings.NewReplacer("tagger:1.0.0", "tagger:2.0.0", "k: b2xk", "k: bmV3").Replace(liveManifest)
 	// Helm's order may change; the diff goes by kind and name.
 	parts := strings.SplitAfterN(proposed, "---\n", 3)

@@ -1,14 +1,7 @@
 package deployer
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -130,10 +123,6 @@ func TestQualityGate(t *testing.T) {
 // fails, so Watch rolls traffic back to stable blue through Rollback,
 // without Alertmanager.
 func TestPostPromotionRollback(t *testing.T) {
-	bin := os.Getenv("REMLA_TEST_PROMETHEUS")
-	if bin == "" {
-		testenv.Need(t, "REMLA_TEST_PROMETHEUS is not set: export REMLA_TEST_PROMETHEUS=$(test/cluster/build.sh --bin-dir)/prometheus (make test does)")
-	}
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:watch")
 	clustertest.AppImage(t, clustertest.NoTags, "notags-1")
@@ -147,8 +136,8 @@ func TestPostPromotionRollback(t *testing.T) {
 		t.Fatalf("deploy green: %v", err)
 	}
 	preview := clustertest.ServiceURL(t, ns, d.cfg.PreviewService(Green))
-	prom := startPrometheus(t, bin, strings.TrimPrefix(preview, "http://"),
-		map[string]string{"namespace": ns, "app": "remla", "color": "green", "version": "notags-1"})
+	prom := testenv.Prometheus(t, strings.TrimPrefix(preview, "http://"),
+		map[string]string{"namespace": ns, "app": "remla", "color": "green", "version": "notags-1"}).URL
 	for range 20 {
 		if _, err := clustertest.Predict(ctx, preview, "How to parse JSON in Python"); err != nil {
 			t.Fatal(err)
@@ -171,42 +160,5 @@ func TestPostPromotionRollback(t *testing.T) {
 	st := mustStatus(t, d)
 	if st.Colors[Green].Standing.Phase != Failed || st.History[1].Kind() != EventRolledBack || st.History[2].Kind() != EventAnalysisFailed {
 		t.Fatalf("green %s; history %s, %s", st.Colors[Green].Standing.Phase, st.History[1].Kind(), st.History[2].Kind())
-	}
-}
-
-// startPrometheus runs a real Prometheus on a free loopback port scraping
-// target's /metrics every second with labels, until it has a sample of it.
-func startPrometheus(t *testing.T, bin, target string, labels map[string]string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	lb, _ := json.Marshal(labels)
-	cfg := fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: remla\n    static_configs:\n      - targets: [%q]\n        labels: %s\n", target, lb)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	p := &analysis.Prometheus{Address: "http://" + addr}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if vs, err := p.Query(context.Background(), `up{job="remla"}`); err == nil && len(vs) == 1 && vs[0] == 1 {
-			return p.Address
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus did not scrape %s within 60s:\n%s", target, logs.String())
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }

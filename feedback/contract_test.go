@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/remla/tagger/test/testenv"
 )
 
 // opener opens the same store every time it is called: a test closes one
@@ -206,19 +207,7 @@ func testContract(t *testing.T, newStore func(t *testing.T) opener) {
 		if st != (ExportStats{Records: 4, Written: 3, Skipped: 1}) {
 			t.Fatalf("stats = %+v", st)
 		}
-		golden := filepath.Join("testdata", "export.tsv")
-		if *update {
-			if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./feedback -update to create it)", err)
-		}
-		if !bytes.Equal(buf.Bytes(), want) {
-			t.Fatalf("export differs from %s:\n got: %q\nwant: %q", golden, buf.String(), want)
-		}
+		testenv.Golden(t, filepath.Join("testdata", "export.tsv"), buf.Bytes())
 	})
 
 	t.Run("closed store is unavailable", func(t *testing.T) {

@@ -1,12 +1,9 @@
 package feedback
 
 import (
-	"flag"
 	"slices"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 func TestLabels(t *testing.T) {
 	pred := []string{"php", "sql", "mysql"}

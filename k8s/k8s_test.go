@@ -7,7 +7,6 @@
 package k8s_test
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,28 +196,11 @@ func TestAlertmanagerRoutesRollbackToActor(t *testing.T) {
 	t.Fatalf("receiver %s is not defined", receiver)
 }
 
-type dashboard struct {
-	Title  string `json:"title"`
-	Panels []struct {
-		Title   string `json:"title"`
-		Targets []struct {
-			Expr string `json:"expr"`
-		} `json:"targets"`
-	} `json:"panels"`
-}
-
 // TestDashboardExpressionsParse reads every PromQL expression of the
 // dashboard with the Prometheus parser (Grafana cannot run here; the e2e test
 // runs each one against a real Prometheus) and checks the issue's panels exist.
 func TestDashboardExpressionsParse(t *testing.T) {
-	b, err := os.ReadFile("grafana-dashboards/metrics_dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d dashboard
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("metrics_dashboard.json is not valid JSON: %v", err)
-	}
+	d := testenv.ReadDashboard(t, "grafana-dashboards/metrics_dashboard.json")
 	var all []string
 	for _, p := range d.Panels {
 		if len(p.Targets) == 0 {

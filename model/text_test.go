@@ -2,13 +2,12 @@ package model
 
 import (
 	"bufio"
-	"flag"
 	"os"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata golden files from the current output")
+	"github.com/remla/tagger/test/testenv"
+)
 
 func TestPrepareText(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -68,23 +67,5 @@ func TestPrepareTextGolden(t *testing.T) {
 	if len(got) != 100 {
 		t.Fatalf("read %d titles, want 100", len(got))
 	}
-	const golden = "testdata/text_prepare.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	if len(want) != len(got) {
-		t.Fatalf("golden has %d lines, got %d", len(want), len(got))
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("line %d: got %q, want %q", i+1, got[i], want[i])
-		}
-	}
+	testenv.Golden(t, "testdata/text_prepare.golden", []byte(strings.Join(got, "\n")+"\n"))
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -82,43 +80,14 @@ func TestImageRunsOffline(t *testing.T) {
 	cmd.Env = append(append([]string{}, st.Env...), "REMLA_ADDR=127.0.0.1:0", "REMLA_LOG_FORMAT=json")
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Credential: &syscall.Credential{Uid: uid, Gid: gid}}
-	p := &proc{cmd: cmd, logs: &lockedBuffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = p.logs, p.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("run the image's entrypoint: %v", err)
-	}
-	go func() { p.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for p.base == "" && time.Now().Before(deadline) {
-		sc := bufio.NewScanner(strings.NewReader(p.logs.String()))
-		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				p.base = "http://" + line.Addr
-			}
-		}
-		select {
-		case err := <-p.done:
-			t.Fatalf("the image's entrypoint exited: %v\n%s", err, p.logs)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	if p.base == "" {
-		t.Fatalf("the image did not start listening:\n%s", p.logs)
-	}
+	p := listening(t, testenv.Start(t, "the image's entrypoint", cmd))
 	if code, body := get(t, p.base+"/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz in the image: %d %s", code, body)
 	}
 	answer(t, p.base, predict(t, p.base, "How to parse JSON in Python"), true)
-	cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.wait(t); code != 0 {
-		t.Fatalf("exit code %d after SIGTERM:\n%s", code, p.logs)
+	p.Signal(syscall.SIGTERM)
+	if code := p.Wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM:\n%s", code, p.Logs())
 	}
 	db := filepath.Join(root, "data", "feedback.db")
 	fi, err := os.Stat(db)

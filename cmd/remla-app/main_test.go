@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,79 +25,38 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// lockedBuffer collects a process's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-type proc struct {
-	cmd  *exec.Cmd
-	logs *lockedBuffer
+// appProcess is a remla-app process that has said where it listens.
+type appProcess struct {
+	*testenv.Process
 	base string
-	done chan error
 }
 
-// start runs the binary and waits for its "listening" log line.
-func start(t *testing.T, args []string, env []string) *proc {
+// start runs the binary with args and env (on top of the test's) and waits
+// until it listens.
+func start(t *testing.T, args []string, env []string) *appProcess {
 	t.Helper()
-	p := &proc{logs: &lockedBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(testenv.Binary(t, "remla-app"), args...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stderr = p.logs
-	p.cmd.Stdout = p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		sc := bufio.NewScanner(strings.NewReader(p.logs.String()))
+	cmd := exec.Command(testenv.Binary(t, "remla-app"), args...)
+	cmd.Env = append(os.Environ(), env...)
+	return listening(t, testenv.Start(t, "remla-app", cmd))
+}
+
+// listening waits for the "listening" line of p's JSON log and returns p
+// with the address the line names.
+func listening(t *testing.T, p *testenv.Process) *appProcess {
+	t.Helper()
+	a := &appProcess{Process: p}
+	testenv.WaitFor(t, p.Name+` to log "listening"`, 30*time.Second, 50*time.Millisecond, []*testenv.Process{p}, func() (bool, error) {
+		sc := bufio.NewScanner(strings.NewReader(p.Logs()))
 		for sc.Scan() {
 			var line struct{ Msg, Addr string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				p.base = "http://" + line.Addr
-				return p
+				a.base = "http://" + line.Addr
+				return true, nil
 			}
 		}
-		select {
-		case err := <-p.done:
-			t.Fatalf("remla-app exited before listening: %v\n%s", err, p.logs)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatalf("remla-app did not log \"listening\" within 30s:\n%s", p.logs)
-	return nil
-}
-
-// wait waits for the process to exit and returns its exit code.
-func (p *proc) wait(t *testing.T) int {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.cmd.ProcessState.ExitCode()
-	case <-time.After(30 * time.Second):
-		t.Fatalf("remla-app did not exit within 30s:\n%s", p.logs)
-	}
-	return -1
+		return false, nil
+	})
+	return a
 }
 
 func post(t *testing.T, url, body string) (int, map[string]any) {
@@ -203,7 +160,7 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 	fmt.Fprintf(conn, "POST /api/v1/predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
 	time.Sleep(time.Second)
 
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// The listener closes at once, while the process waits for the request.
@@ -221,8 +178,8 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 		t.Fatal("new connections are still accepted after SIGTERM")
 	}
 	select {
-	case <-p.done:
-		t.Fatalf("remla-app exited with a request still in flight:\n%s", p.logs)
+	case <-p.Done():
+		t.Fatalf("remla-app exited with a request still in flight:\n%s", p.Logs())
 	default:
 	}
 
@@ -232,17 +189,17 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	res, err := http.ReadResponse(br, nil)
 	if err != nil {
-		t.Fatalf("the in-flight request got no answer: %v\n%s", err, p.logs)
+		t.Fatalf("the in-flight request got no answer: %v\n%s", err, p.Logs())
 	}
 	rb, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(rb), `"c++"`) {
 		t.Fatalf("in-flight request: %d %s", res.StatusCode, rb)
 	}
-	if code := p.wait(t); code != 0 {
-		t.Fatalf("exit code %d after SIGTERM, want 0:\n%s", code, p.logs)
+	if code := p.Wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0:\n%s", code, p.Logs())
 	}
-	if !strings.Contains(p.logs.String(), "stopped cleanly") {
-		t.Fatalf("no clean-stop log line:\n%s", p.logs)
+	if !strings.Contains(p.Logs(), "stopped cleanly") {
+		t.Fatalf("no clean-stop log line:\n%s", p.Logs())
 	}
 	if _, err := os.Stat(db + "-wal"); err == nil {
 		if fi, _ := os.Stat(db + "-wal"); fi.Size() != 0 {
@@ -276,9 +233,9 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 	if code, out := post(t, p2.base+"/api/v1/feedback", fmt.Sprintf(`{"prediction_id": %q, "happy": false}`, unanswered)); code != http.StatusConflict {
 		t.Fatalf("second answer after the restart: %d %v, want 409", code, out)
 	}
-	p2.cmd.Process.Signal(syscall.SIGINT)
-	if code := p2.wait(t); code != 0 {
-		t.Fatalf("exit code %d after SIGINT, want 0:\n%s", code, p2.logs)
+	p2.Signal(syscall.SIGINT)
+	if code := p2.Wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGINT, want 0:\n%s", code, p2.Logs())
 	}
 }
 
@@ -294,10 +251,10 @@ func TestKillLosesNothingAcknowledged(t *testing.T) {
 		answer(t, p.base, predict(t, p.base, title), i%3 == 0)
 		want[title] = i%3 == 0
 	}
-	if err := p.cmd.Process.Kill(); err != nil {
+	if err := p.Signal(os.Kill); err != nil {
 		t.Fatal(err)
 	}
-	p.wait(t)
+	p.Wait(t, 30*time.Second)
 	got := stored(t, db)
 	if len(got) != len(want) {
 		t.Fatalf("%d of %d acknowledged answers survived SIGKILL", len(got), len(want))

@@ -27,7 +27,7 @@ func keyFile(t *testing.T) string {
 	return p
 }
 
-func startReplica(t *testing.T, dsn, key, color string) *proc {
+func startReplica(t *testing.T, dsn, key, color string) *appProcess {
 	t.Helper()
 	return start(t, []string{"-model", testenv.Model(t), "-addr", "127.0.0.1:0", "-color", color, "-log-format", "json"},
 		[]string{"REMLA_FEEDBACK_DSN=" + dsn, "REMLA_SIGNING_KEY_FILE=" + key})
@@ -62,8 +62,8 @@ func TestReplicasSharePostgres(t *testing.T) {
 		t.Fatalf("second answer on the other replica: %d %v, want 409", code, out)
 	}
 	before := predict(t, blue.base, "Java NullPointerException in a loop")
-	blue.cmd.Process.Signal(os.Interrupt)
-	if code := blue.wait(t); code != 0 {
+	blue.Signal(os.Interrupt)
+	if code := blue.Wait(t, 30*time.Second); code != 0 {
 		t.Fatalf("blue exit code %d", code)
 	}
 	blue = startReplica(t, dsn, key, "blue")
@@ -125,8 +125,8 @@ func TestStartsBeforeDatabase(t *testing.T) {
 	pg := testenv.Postgres(t)
 	pg.Stop(t)
 	p := startReplica(t, pg.DSN("remla"), keyFile(t), "green")
-	if !strings.Contains(p.logs.String(), "not reachable yet") {
-		t.Fatalf("no warning about the missing database:\n%s", p.logs)
+	if !strings.Contains(p.Logs(), "not reachable yet") {
+		t.Fatalf("no warning about the missing database:\n%s", p.Logs())
 	}
 	id := predict(t, p.base, "How to parse JSON in Python")
 	pg.Start(t)

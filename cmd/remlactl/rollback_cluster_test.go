@@ -4,9 +4,9 @@ package main
 // cluster: what an operator reads, and the exit codes a script branches on.
 
 import (
-	"bufio"
 	"encoding/json"
-	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -102,63 +102,30 @@ func TestSecondInterruptSaysWhatIsLeft(t *testing.T) {
 	cmd := exec.Command(testenv.Binary(t, "remlactl"), "--kubeconfig", proxied, "-n", ns, "--log-format", "text",
 		"deploy", "green", "9.9.9", "--pod-label", clustertest.NeverReadyLabel+"=true", "--replicas", "1", "--timeout", "1m")
 	cmd.Env = append(os.Environ(), "REMLA_CONFIG=")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var out []string
+	cmd.Stdout = io.Discard // the log is stderr's alone
+	p := testenv.Start(t, "remlactl", cmd)
+	seen := 0 // each line is looked for after the one before
 	waitLine := func(want string) {
 		t.Helper()
-		timeout := time.After(30 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("remlactl ended before %q:\n%s", want, strings.Join(out, "\n"))
-				}
-				out = append(out, l)
-				if strings.Contains(l, want) {
-					return
-				}
-			case <-timeout:
-				cmd.Process.Kill()
-				t.Fatalf("no %q from remlactl:\n%s", want, strings.Join(out, "\n"))
+		testenv.WaitFor(t, fmt.Sprintf("%q from remlactl", want), 30*time.Second, 20*time.Millisecond, []*testenv.Process{p}, func() (bool, error) {
+			i := strings.Index(p.Logs()[seen:], want)
+			if i < 0 {
+				return false, nil
 			}
-		}
+			seen += i + len(want)
+			return true, nil
+		})
 	}
 	waitLine("msg=rollout")
 	freeze()
-	cmd.Process.Signal(syscall.SIGINT)
+	p.Signal(syscall.SIGINT)
 	waitLine("interrupt again to exit at once")
-	cmd.Process.Signal(syscall.SIGINT)
+	p.Signal(syscall.SIGINT)
 	waitLine("interrupted again")
-	for l := range lines {
-		out = append(out, l)
+	if code := p.Wait(t, 10*time.Second); code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitInterrupted, p.Logs())
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("remlactl did not exit after a second interrupt:\n%s", strings.Join(out, "\n"))
-	}
-	all := strings.Join(out, "\n")
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != ExitInterrupted {
-		t.Fatalf("exit %v, want %d\n%s", err, ExitInterrupted, all)
-	}
+	all := p.Logs()
 	if !strings.Contains(all, "exiting now; left behind:") || !strings.Contains(all, "Lease "+ns+"/remla-deployer stays held until it expires in") {
 		t.Errorf("stderr does not say what is left:\n%s", all)
 	}

@@ -2,16 +2,13 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/remla/tagger/deployer"
+	"github.com/remla/tagger/test/testenv"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // sampleState is the example of docs/operations.md: blue stable since init,
 // green 1.1.0 rolled back by an alert, then green 1.2.0 deployed and baking.
@@ -64,22 +61,7 @@ func TestPrintGolden(t *testing.T) {
 				if err := print(&b); err != nil {
 					t.Fatal(err)
 				}
-				golden := filepath.Join("testdata", name+"."+out)
-				if *updateGolden {
-					if err := os.MkdirAll("testdata", 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./cmd/remlactl -update)", err)
-				}
-				if !bytes.Equal(b.Bytes(), want) {
-					t.Errorf("%s differs; review and run go test ./cmd/remlactl -update\n--- got:\n%s", golden, b.String())
-				}
+				testenv.Golden(t, filepath.Join("testdata", name+"."+out), b.Bytes())
 			})
 		}
 	}

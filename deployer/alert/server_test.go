@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -618,40 +621,40 @@ func TestHealthzAndMetrics(t *testing.T) {
 	if rr.Code != 200 {
 		t.Fatalf("/healthz: %d", rr.Code)
 	}
-	rr = httptest.NewRecorder()
-	s.ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
-	body := rr.Body.String()
-	for _, want := range []string{
-		`remla_alert_actor_webhooks_total{result="switched"} 1`,
-		`remla_alert_actor_webhooks_total{result="duplicate"} 1`,
-		`remla_alert_actor_webhooks_total{result="malformed"} 1`,
-		`remla_alert_actor_webhooks_total{result="noop"} 1`,
-		`remla_alert_actor_webhooks_total{result="not_ready"} 0`,
-		`remla_alert_actor_rollbacks_total{result="switched"} 1`,
-		`remla_alert_actor_rollbacks_total{result="refused"} 0`,
-		`remla_alert_actor_alerts_ignored_total{reason="out_of_scope"} 1`,
-		`remla_alert_actor_webhook_duration_seconds_count 4`,
-		`remla_active_color{color="blue",namespace="remla"} 1`,
-		`remla_active_color{color="green",namespace="remla"} 0`,
-		`remla_color_standing{color="blue",namespace="remla",standing="stable"} 1`,
-		`remla_color_standing{color="green",namespace="remla",standing="failed"} 1`,
-		`remla_alert_actor_state_up{namespace="remla"} 1`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
+	// Every webhook counted once, by what the actor did (one switched, one
+	// duplicate, one malformed, one out of scope: testdata/
+	// metrics-after-rollback.prom); the state read from the cluster at
+	// scrape time.
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	if err := testutil.ScrapeAndCompare(hs.URL+"/metrics", bytes.NewReader(fixture(t, "metrics-after-rollback.prom")),
+		"remla_alert_actor_webhooks_total", "remla_alert_actor_rollbacks_total", "remla_alert_actor_alerts_ignored_total",
+		"remla_active_color", "remla_color_standing", "remla_alert_actor_state_up"); err != nil {
+		t.Error(err)
 	}
-	if strings.Contains(body, "remla_alert_actor_last_rollback_timestamp_seconds 0\n") {
+	if n := histogramCount(t, s.metrics.duration); n != 4 {
+		t.Errorf("remla_alert_actor_webhook_duration_seconds_count = %d, want 4 (the POSTs)", n)
+	}
+	if ts := testutil.ToFloat64(s.metrics.lastRollback); ts == 0 {
 		t.Error("last rollback timestamp not set after a rollback")
 	}
 	f.cs.PrependReactor("get", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("down")
 	})
-	rr = httptest.NewRecorder()
-	s.ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
-	if !strings.Contains(rr.Body.String(), `remla_alert_actor_state_up{namespace="remla"} 0`) || strings.Contains(rr.Body.String(), "remla_active_color{") {
-		t.Error("with the cluster unreadable, want state_up 0 and no active color")
+	if err := testutil.ScrapeAndCompare(hs.URL+"/metrics", bytes.NewReader(fixture(t, "metrics-unreadable.prom")),
+		"remla_alert_actor_state_up", "remla_active_color", "remla_color_standing"); err != nil {
+		t.Errorf("with the cluster unreadable, want state_up 0 and no active color or standing: %v", err)
 	}
+}
+
+// histogramCount is how many observations h holds.
+func histogramCount(t *testing.T, h prometheus.Histogram) uint64 {
+	t.Helper()
+	var m dto.Metric
+	if err := h.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleCount()
 }
 
 // TestReconcilePromotes: the actor's periodic pass records a color whose
@@ -669,10 +672,8 @@ func TestReconcilePromotes(t *testing.T) {
 	if !strings.Contains(svc.Annotations["remla.io/standing"], `"green":{"phase":"stable"`) {
 		t.Fatalf("stored standing after the pass: %s", svc.Annotations["remla.io/standing"])
 	}
-	rr := httptest.NewRecorder()
-	s.ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
-	if !strings.Contains(rr.Body.String(), "remla_alert_actor_promotions_total 1") {
-		t.Error("the promotion is not counted")
+	if n := testutil.ToFloat64(s.metrics.promotions); n != 1 {
+		t.Errorf("remla_alert_actor_promotions_total = %v, want 1: the promotion is not counted", n)
 	}
 }
 

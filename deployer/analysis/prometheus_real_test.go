@@ -2,11 +2,6 @@ package analysis
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,52 +11,13 @@ import (
 	"github.com/remla/tagger/test/testenv"
 )
 
-// realPrometheus starts the Prometheus of REMLA_TEST_PROMETHEUS on a free
-// loopback port, scraping itself every second as a target labelled like a
-// color of the app (namespace shop, app remla, color green, version 2.0.0),
-// and waits until it has scraped. It is stopped, by its PID, at cleanup.
+// realPrometheus starts a real Prometheus scraping itself every second as
+// a target labelled like a color of the app (namespace shop, app remla,
+// color green, version 2.0.0), and waits until it has scraped.
 func realPrometheus(t *testing.T) *Prometheus {
 	t.Helper()
-	bin := os.Getenv("REMLA_TEST_PROMETHEUS")
-	if bin == "" {
-		testenv.Need(t, "REMLA_TEST_PROMETHEUS is not set: export REMLA_TEST_PROMETHEUS=$(test/cluster/build.sh --bin-dir)/prometheus (make test does)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	cfg := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: remla
-    static_configs:
-      - targets: [%q]
-        labels: {namespace: shop, app: remla, color: green, version: 2.0.0}
-`, addr)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	p := &Prometheus{Address: "http://" + addr}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if vs, err := p.Query(context.Background(), `up{job="remla"}`); err == nil && len(vs) == 1 && vs[0] == 1 {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus at %s did not scrape itself within 60s:\n%s", addr, logs.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	s := testenv.Prometheus(t, "", map[string]string{"namespace": "shop", "app": "remla", "color": "green", "version": "2.0.0"})
+	return &Prometheus{Address: s.URL}
 }
 
 // TestMeasureRealPrometheus: a metric check against a real Prometheus

@@ -3,14 +3,12 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/remla/tagger/test/testenv"
+)
 
 // TestSlackFormat compares the message with testdata/slack.golden.json
 // (go test ./deployer/notify -update rewrites it).
@@ -22,20 +20,7 @@ func TestSlackFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const golden = "testdata/slack.golden.json"
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != string(got)+"\n" {
-		t.Errorf("slack message:\n%s\nwant (%s):\n%s", got, golden, want)
-	}
+	testenv.Golden(t, "testdata/slack.golden.json", append(got, '\n'))
 }
 
 func TestSlackPosts(t *testing.T) {

@@ -1,7 +1,6 @@
 package clustertest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -49,80 +48,55 @@ func TestPostgresImageRunsOffline(t *testing.T) {
 		}
 		os.Chmod(filepath.Join(root, "dev", name), 0o666)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	_, port, err := net.SplitHostPort(testenv.FreeAddr(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	run := func() (*exec.Cmd, *bytes.Buffer, chan error) {
+	run := func() *testenv.Process {
 		cmd := exec.Command(img.Config.Entrypoint[0])
 		cmd.Env = append(append([]string{}, img.Config.Env...),
 			"POSTGRES_USER=remla", "POSTGRES_DB=remla", "POSTGRES_PASSWORD=s3cret", "PGDATA=/var/lib/postgresql/data/pgdata",
-			"LISTEN_ADDRESSES=127.0.0.1", fmt.Sprint("PGPORT=", port))
+			"LISTEN_ADDRESSES=127.0.0.1", "PGPORT="+port)
 		cmd.Dir = "/"
 		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Credential: &syscall.Credential{Uid: PostgresUID, Gid: PostgresUID}, Pdeathsig: syscall.SIGQUIT}
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("run the entrypoint: %v", err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		t.Cleanup(func() {
-			if cmd.ProcessState == nil {
-				cmd.Process.Kill()
-				<-done
-			}
-		})
-		return cmd, &logs, done
+		return testenv.Start(t, "postgres-image", cmd)
 	}
-	dsn := fmt.Sprintf("host=127.0.0.1 port=%d user=remla password=s3cret dbname=remla sslmode=disable connect_timeout=2", port)
-	connect := func(logs *bytes.Buffer, done chan error) *feedback.Postgres {
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			s, err := feedback.OpenPostgres(context.Background(), dsn, false)
+	dsn := fmt.Sprintf("host=127.0.0.1 port=%s user=remla password=s3cret dbname=remla sslmode=disable connect_timeout=2", port)
+	connect := func(p *testenv.Process) *feedback.Postgres {
+		var s *feedback.Postgres
+		testenv.WaitFor(t, "a password login to the image's PostgreSQL", 60*time.Second, 200*time.Millisecond, []*testenv.Process{p}, func() (bool, error) {
+			st, err := feedback.OpenPostgres(context.Background(), dsn, false)
 			if err == nil {
-				return s
+				s = st
+				return true, nil
 			}
-			if s != nil {
-				s.Close()
+			if st != nil {
+				st.Close()
 			}
-			select {
-			case e := <-done:
-				t.Fatalf("the image exited (%v):\n%s", e, logs)
-			case <-time.After(200 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no login to the image's PostgreSQL within 60 s (%v):\n%s", err, logs)
-			}
-		}
+			return false, err
+		})
+		return s
 	}
-	stop := func(cmd *exec.Cmd, logs *bytes.Buffer, done chan error) {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("exit after SIGTERM: %v\n%s", err, logs)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("no exit within 30 s of SIGTERM:\n%s", logs)
+	stop := func(p *testenv.Process) {
+		p.Signal(syscall.SIGTERM)
+		if code := p.Wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("exit code %d after SIGTERM:\n%s", code, p.Tail(30))
 		}
 	}
 
-	cmd, logs, done := run()
-	s := connect(logs, done)
+	p := run()
+	s := connect(p)
 	if err := s.Save(context.Background(), feedback.Record{PredictionID: "p", Title: "kept on the volume", Happy: true}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	stop(cmd, logs, done)
+	stop(p)
 
-	cmd, logs, done = run()
-	s = connect(logs, done)
+	p = run()
+	s = connect(p)
 	defer s.Close()
 	if r, err := s.Get(context.Background(), "p"); err != nil || r.Title != "kept on the volume" {
-		t.Fatalf("after a restart on the same data: %+v %v\n%s", r, err, logs)
+		t.Fatalf("after a restart on the same data: %+v %v\n%s", r, err, p.Tail(30))
 	}
-	stop(cmd, logs, done)
+	stop(p)
 }

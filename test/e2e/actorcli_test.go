@@ -21,7 +21,7 @@ import (
 // actor starts (the deployer connects lazily) and every cluster call fails.
 func unreachableKubeconfig(t *testing.T, dir string) string {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	kc := `apiVersion: v1
 kind: Config
 clusters:
@@ -65,7 +65,7 @@ func TestAlertActorCommandRefusesBadUsage(t *testing.T) {
 		{"empty token file", []string{"--token-file", empty}, "is empty"},
 		{"certificate without key", []string{"--tls-cert", "tls.crt"}, "--tls-key"},
 		{"path without slash", []string{"--path", "webhook"}, "--path"},
-		{"no token, listening on every interface", []string{"--listen", freeAddr(t)[len("127.0.0.1"):]}, "no bearer token: anyone who can reach"},
+		{"no token, listening on every interface", []string{"--listen", testenv.FreeAddr(t)[len("127.0.0.1"):]}, "no bearer token: anyone who can reach"},
 		{"no token, listening on a non-loopback address", []string{"--listen", "0.0.0.0:0"}, "--insecure-no-auth"},
 		{"the same namespace twice", []string{"-n", "remla", "-n", "remla"}, "given twice"},
 	}
@@ -73,7 +73,7 @@ func TestAlertActorCommandRefusesBadUsage(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, ctl, append([]string{"alert-actor", "--kubeconfig", kc, "--listen", freeAddr(t)}, c.args...)...)
+			cmd := exec.CommandContext(ctx, ctl, append([]string{"alert-actor", "--kubeconfig", kc, "--listen", testenv.FreeAddr(t)}, c.args...)...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
@@ -97,14 +97,14 @@ func TestAlertActorCommandServesTLS(t *testing.T) {
 	dir := t.TempDir()
 	kc := unreachableKubeconfig(t, dir)
 	cert, key, pool := testenv.SelfSignedCert(t, dir)
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	const token = "env-token-0123456789"
 	t.Setenv("REMLA_ALERT_TOKEN", token)
-	p := start(t, dir, "alert-actor", ctl, "alert-actor", "--kubeconfig", kc, "--listen", addr,
-		"--path", "/hooks/am", "--tls-cert", cert, "--tls-key", key, "--log-format", "json", "--cluster-timeout", "2s")
+	p := testenv.Start(t, "alert-actor", exec.Command(ctl, "alert-actor", "--kubeconfig", kc, "--listen", addr,
+		"--path", "/hooks/am", "--tls-cert", cert, "--tls-key", key, "--log-format", "json", "--cluster-timeout", "2s"))
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	base := "https://" + addr
-	waitFor(t, "the actor over HTTPS", 30*time.Second, 50*time.Millisecond, []*proc{p}, func() (bool, error) {
+	testenv.WaitFor(t, "the actor over HTTPS", 30*time.Second, 50*time.Millisecond, []*testenv.Process{p}, func() (bool, error) {
 		resp, err := client.Get(base + "/healthz")
 		if err != nil {
 			return false, err
@@ -136,19 +136,16 @@ func TestAlertActorCommandServesTLS(t *testing.T) {
 	if code, res := send("Bearer " + token); code != 503 || res != "error" {
 		t.Fatalf("cluster unreachable: %d %s, want 503 error", code, res)
 	}
-	resp, err := client.Get(base + "/metrics")
+	mf, err := testenv.ScrapeWith(context.Background(), client, base+"/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m bytes.Buffer
-	m.ReadFrom(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(m.String(), `remla_alert_actor_state_up{namespace="remla"} 0`) {
-		t.Error("/metrics does not report the unreadable state (remla_alert_actor_state_up 0)")
+	if v, ok := mf.Value("remla_alert_actor_state_up", "namespace", "remla"); !ok || v != 0 {
+		t.Errorf("/metrics: remla_alert_actor_state_up{namespace=\"remla\"} = %v (present %v), want 0: the cluster is unreadable", v, ok)
 	}
-	p.stop()
-	if p.err != nil {
-		t.Fatalf("after SIGTERM: %v, want exit code 0\n%s", p.err, p.tail(10))
+	p.Stop()
+	if p.Err() != nil {
+		t.Fatalf("after SIGTERM: %v, want exit code 0\n%s", p.Err(), p.Tail(10))
 	}
 }
 
@@ -174,16 +171,16 @@ func TestAlertActorCommandTokenRules(t *testing.T) {
 		{"a token file others can read", []string{"--token-file", loose}, "chmod 600 " + loose},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			addr := freeAddr(t)
+			addr := testenv.FreeAddr(t)
 			listen := addr
 			if c.name == "every interface with --insecure-no-auth" {
 				listen = addr[len("127.0.0.1"):] // ":port": every interface
 			}
-			p := start(t, dir, "alert-actor-"+strings.ReplaceAll(c.name, " ", "-"), ctl,
-				append([]string{"alert-actor", "--kubeconfig", kc, "--listen", listen, "--log-format", "json", "--cluster-timeout", "1s"}, c.args...)...)
-			waitFor(t, "the actor", 30*time.Second, 50*time.Millisecond, []*proc{p}, httpOK("http://"+addr+"/healthz"))
-			p.stop()
-			if log := p.tail(50); !strings.Contains(log, c.want) {
+			p := testenv.Start(t, "alert-actor-"+strings.ReplaceAll(c.name, " ", "-"), exec.Command(ctl,
+				append([]string{"alert-actor", "--kubeconfig", kc, "--listen", listen, "--log-format", "json", "--cluster-timeout", "1s"}, c.args...)...))
+			testenv.WaitFor(t, "the actor", 30*time.Second, 50*time.Millisecond, []*testenv.Process{p}, testenv.HTTPOK("http://"+addr+"/healthz"))
+			p.Stop()
+			if log := p.Tail(50); !strings.Contains(log, c.want) {
 				t.Errorf("log does not mention %q:\n%s", c.want, log)
 			}
 		})

@@ -9,17 +9,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -63,11 +62,11 @@ type loop struct {
 	active   string
 	preview  map[string]string
 	actorURL string
-	promURL  string
+	prom     promv1.API
 	// procs are the running processes a wait watches.
-	procs      []*proc
-	actor      *proc
-	startActor func(name string) *proc
+	procs      []*testenv.Process
+	actor      *testenv.Process
+	startActor func(name string) *testenv.Process
 	// history is the number of switch records after green was deployed.
 	history int
 }
@@ -75,7 +74,7 @@ type loop struct {
 func newLoop(t *testing.T) *loop {
 	t.Helper()
 	kubeconfig := clustertest.Kubeconfig(t)
-	promBin := prometheusBin(t)
+	promBin := testenv.PrometheusBin(t)
 	amBin := testenv.Tool(t, "prometheus-alertmanager", "prometheus-alertmanager")
 	ctlBin := testenv.Binary(t, "remlactl")
 	root := repoRoot(t)
@@ -89,12 +88,7 @@ func newLoop(t *testing.T) *loop {
 
 	// The cluster: blue 1.0.0 (good), then green 1.1.0 (no tags) deployed and switched to.
 	// Answers go to a real PostgreSQL in the namespace, shared by both colors.
-	cfg := deployer.DefaultConfig()
-	cfg.Values = clustertest.WithPostgres(t)
-	d, err := deployer.New(deployer.Options{Kubeconfig: kubeconfig, Namespace: ns, Identity: "operator:e2e", Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, cfg := postgresDeployer(t, kubeconfig, ns)
 	if err := d.Init(ctx, blueVersion, deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
 		t.Fatalf("init blue: %v", err)
 	}
@@ -125,12 +119,12 @@ func newLoop(t *testing.T) *loop {
 	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	actorAddr := freeAddr(t)
+	actorAddr := testenv.FreeAddr(t)
 	l.actorURL = "http://" + actorAddr
-	l.startActor = func(name string) *proc {
-		p := start(t, dir, name, ctlBin, "alert-actor", "--kubeconfig", kubeconfig, "-n", ns,
-			"--listen", actorAddr, "--token-file", tokenFile, "--log-format", "json")
-		waitFor(t, name+" /healthz", 30*time.Second, 50*time.Millisecond, append(l.procs, p), httpOK(l.actorURL+"/healthz"))
+	l.startActor = func(name string) *testenv.Process {
+		p := testenv.Start(t, name, exec.Command(ctlBin, "alert-actor", "--kubeconfig", kubeconfig, "-n", ns,
+			"--listen", actorAddr, "--token-file", tokenFile, "--log-format", "json"))
+		testenv.WaitFor(t, name+" /healthz", 30*time.Second, 50*time.Millisecond, append(l.procs, p), testenv.HTTPOK(l.actorURL+"/healthz"))
 		return p
 	}
 	l.actor = l.startActor("alert-actor")
@@ -142,34 +136,29 @@ func newLoop(t *testing.T) *loop {
 	}
 
 	// Alertmanager with the project's route, pointed at the actor.
-	amAddr := freeAddr(t)
+	amAddr := testenv.FreeAddr(t)
 	amConfig := renderAlertmanagerConfig(t, filepath.Join(root, "k8s/alertmanager.yml"), dir, l.actorURL+"/webhook", tokenFile)
-	l.procs = append(l.procs, start(t, dir, "alertmanager", amBin, "--config.file="+amConfig,
-		"--storage.path="+filepath.Join(dir, "am-data"), "--web.listen-address="+amAddr, "--cluster.listen-address="))
-	waitFor(t, "alertmanager ready", 30*time.Second, 100*time.Millisecond, l.procs, httpOK("http://"+amAddr+"/-/ready"))
+	l.procs = append(l.procs, testenv.Start(t, "alertmanager", exec.Command(amBin, "--config.file="+amConfig,
+		"--storage.path="+filepath.Join(dir, "am-data"), "--web.listen-address="+amAddr, "--cluster.listen-address=")))
+	testenv.WaitFor(t, "alertmanager ready", 30*time.Second, 100*time.Millisecond, l.procs, testenv.HTTPOK("http://"+amAddr+"/-/ready"))
 
 	// Prometheus with the project's rules, scraping every second.
-	promAddr := freeAddr(t)
-	l.promURL = "http://" + promAddr
+	promAddr := testenv.FreeAddr(t)
+	l.prom = testenv.PrometheusAPI(t, "http://"+promAddr)
 	promConfig := filepath.Join(dir, "prometheus.yml")
 	writePrometheusConfig(t, promConfig, filepath.Join(root, "k8s/alert-rules.yml"), amAddr, kubeconfig, ns, cfg, actorAddr)
-	l.procs = append(l.procs, start(t, dir, "prometheus", promBin, "--config.file="+promConfig,
-		"--storage.tsdb.path="+filepath.Join(dir, "prom-data"), "--web.listen-address="+promAddr))
-	waitFor(t, "prometheus knows its alertmanager and scrapes all targets", 60*time.Second, 200*time.Millisecond, l.procs, func() (bool, error) {
-		var am struct {
-			Data struct {
-				ActiveAlertmanagers []struct{ URL string } `json:"activeAlertmanagers"`
-			} `json:"data"`
-		}
-		b, err := get(ctx, l.promURL+"/api/v1/alertmanagers")
+	l.procs = append(l.procs, testenv.Start(t, "prometheus", exec.Command(promBin, "--config.file="+promConfig,
+		"--storage.tsdb.path="+filepath.Join(dir, "prom-data"), "--web.listen-address="+promAddr)))
+	testenv.WaitFor(t, "prometheus knows its alertmanager and scrapes all targets", 60*time.Second, 200*time.Millisecond, l.procs, func() (bool, error) {
+		am, err := l.prom.AlertManagers(ctx)
 		if err != nil {
 			return false, err
 		}
-		if err := json.Unmarshal(b, &am); err != nil || len(am.Data.ActiveAlertmanagers) == 0 {
-			return false, fmt.Errorf("no active alertmanager yet (%v)", err)
+		if len(am.Active) == 0 {
+			return false, fmt.Errorf("no active alertmanager yet")
 		}
 		// Two pods of each color, discovered through the API, and the actor.
-		up, err := promQuery(ctx, l.promURL, "up == 1")
+		up, err := testenv.QueryVector(ctx, l.prom, "up == 1")
 		if err != nil {
 			return false, err
 		}
@@ -191,22 +180,6 @@ func newLoop(t *testing.T) *loop {
 		}
 	}
 	return l
-}
-
-// prometheusBin is a Prometheus server with the Kubernetes service
-// discovery, named by REMLA_TEST_PROMETHEUS: Debian's package is built
-// without it, so test/cluster/build.sh builds one into the cluster cache
-// (make test sets the variable).
-func prometheusBin(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("REMLA_TEST_PROMETHEUS")
-	if p == "" {
-		testenv.Need(t, "REMLA_TEST_PROMETHEUS is not set: build the cluster (make cluster-build) and export REMLA_TEST_PROMETHEUS=$(test/cluster/build.sh --bin-dir)/prometheus (make test does)")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("REMLA_TEST_PROMETHEUS=%s: %v; build it with make cluster-build", p, err)
-	}
-	return p
 }
 
 // selector is the color the active Service selects.
@@ -244,7 +217,7 @@ func (l *loop) badTraffic(t *testing.T) time.Time {
 func (l *loop) answeredByBlue(t *testing.T) time.Time {
 	t.Helper()
 	var at time.Time
-	waitFor(t, "a request through the active Service to be answered by blue", 30*time.Second, 10*time.Millisecond, l.procs, func() (bool, error) {
+	testenv.WaitFor(t, "a request through the active Service to be answered by blue", 30*time.Second, 10*time.Millisecond, l.procs, func() (bool, error) {
 		a, err := clustertest.Predict(l.ctx, l.active, titles[0])
 		if err != nil || a.Color != "blue" {
 			return false, fmt.Errorf("answered by %q (%v)", a.Color, err)
@@ -258,7 +231,7 @@ func (l *loop) answeredByBlue(t *testing.T) time.Time {
 // waitForBlue waits until the active Service selects blue.
 func (l *loop) waitForBlue(t *testing.T, timeout time.Duration) {
 	t.Helper()
-	waitFor(t, "the active Service to select blue", timeout, 20*time.Millisecond, l.procs, func() (bool, error) {
+	testenv.WaitFor(t, "the active Service to select blue", timeout, 20*time.Millisecond, l.procs, func() (bool, error) {
 		c, err := l.selector()
 		if c == "blue" || err != nil {
 			return c == "blue", err
@@ -266,7 +239,7 @@ func (l *loop) waitForBlue(t *testing.T, timeout time.Duration) {
 		// Say why it waits: a not_ready answer means blue has no ready pod.
 		var why []string
 		for _, r := range []string{"not_ready", "error", "noop"} {
-			if n, _ := actorMetric(l.ctx, l.actorURL, `remla_alert_actor_webhooks_total{result="`+r+`"}`); n > 0 {
+			if n, _ := actorMetric(l.ctx, l.actorURL, "remla_alert_actor_webhooks_total", r); n > 0 {
 				why = append(why, fmt.Sprintf("%s answers: %v", r, n))
 			}
 		}
@@ -305,7 +278,7 @@ func (l *loop) assertRolledBack(t *testing.T) *deployer.State {
 // change nothing more; every dashboard expression returns data.
 func TestAlertLoopRollsBack(t *testing.T) {
 	l := newLoop(t)
-	ctx, root, procs, actorURL, promURL, d, selector := l.ctx, repoRoot(t), l.procs, l.actorURL, l.promURL, l.d, l.selector
+	ctx, root, procs, actorURL, prom, d, selector := l.ctx, repoRoot(t), l.procs, l.actorURL, l.prom, l.d, l.selector
 	actor := l.actor
 
 	// Users get answers without tags from green.
@@ -317,30 +290,30 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	switched := time.Since(firstBad)
 	served := l.answeredByBlue(t).Sub(firstBad)
 	after := l.assertRolledBack(t)
-	handled := actorSwitchDuration(t, actor.log)
+	handled := actorSwitchDuration(t, actor.LogPath)
 	t.Logf("ALERT LOOP: first bad answer -> selector on blue: %s; -> first answer by blue through the Service: %s (actor's own handling: %s; Prometheus + Alertmanager + polling: %s)",
 		switched.Round(time.Millisecond), served.Round(time.Millisecond), handled.Round(time.Microsecond), (switched - handled).Round(time.Millisecond))
 
 	// Every dashboard expression returns data from the real Prometheus,
 	// while the alert still fires for green, once the actor's scrape shows
 	// the new active color.
-	waitFor(t, "prometheus to see blue active", 30*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
-		r, err := promQuery(ctx, promURL, `remla_active_color{color="blue"} == 1`)
+	testenv.WaitFor(t, "prometheus to see blue active", 30*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		r, err := testenv.QueryVector(ctx, prom, `remla_active_color{color="blue"} == 1`)
 		return len(r) == 1, err
 	})
-	checkDashboard(t, ctx, promURL, filepath.Join(root, "k8s/grafana-dashboards/metrics_dashboard.json"))
+	checkDashboard(t, ctx, prom, filepath.Join(root, "k8s/grafana-dashboards/metrics_dashboard.json"))
 
 	// Alertmanager repeats the still-firing alert (repeat_interval 3s in the
 	// rendered config): the actor answers without a second switch.
-	waitFor(t, "a repeat of the firing alert to reach the actor", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
-		n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="duplicate"}`)
+	testenv.WaitFor(t, "a repeat of the firing alert to reach the actor", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		n, err := actorMetric(ctx, actorURL, "remla_alert_actor_webhooks_total", "duplicate")
 		return n >= 1, err
 	})
 	assertState(t, ctx, d, selector, deployer.Blue, len(after.History), "after the repeat")
-	if n, err := actorMetric(ctx, actorURL, `remla_alert_actor_rollbacks_total{result="switched"}`); err != nil || n != 1 {
+	if n, err := actorMetric(ctx, actorURL, "remla_alert_actor_rollbacks_total", "switched"); err != nil || n != 1 {
 		t.Fatalf("actor counted %v rollbacks (%v), want exactly 1", n, err)
 	}
-	if n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="unauthorized"}`); err != nil || n != 2 {
+	if n, err := actorMetric(ctx, actorURL, "remla_alert_actor_webhooks_total", "unauthorized"); err != nil || n != 2 {
 		t.Fatalf("actor counted %v unauthorized webhooks (%v), want the 2 forged ones", n, err)
 	}
 
@@ -348,8 +321,8 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	// memory, and an operator moves traffic back to green while the same
 	// incident still fires. The next repeat finds the incident in the
 	// cluster's history and changes nothing: the operator's choice stands.
-	actor.stop()
-	procs = slices.DeleteFunc(procs, func(p *proc) bool { return p == actor })
+	actor.Stop()
+	procs = slices.DeleteFunc(procs, func(p *testenv.Process) bool { return p == actor })
 	l.procs = procs
 	if _, err := d.Switch(ctx, deployer.Green, deployer.SwitchOptions{Reason: "operator override", By: "operator:e2e"}); err != nil {
 		t.Fatalf("operator switch back to green: %v", err)
@@ -362,8 +335,8 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	actor = l.startActor("alert-actor-restarted")
 	procs = append(procs, actor)
 	l.procs = procs
-	waitFor(t, "a repeat to reach the restarted actor", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
-		n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="duplicate"}`)
+	testenv.WaitFor(t, "a repeat to reach the restarted actor", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		n, err := actorMetric(ctx, actorURL, "remla_alert_actor_webhooks_total", "duplicate")
 		return n >= 1, err
 	})
 	assertState(t, ctx, d, selector, deployer.Green, overridden, "after a repeat to the restarted actor")
@@ -386,15 +359,15 @@ func TestAlertLoopRollsBack(t *testing.T) {
 	// The old pods close their listener at SIGTERM, before their endpoints
 	// are gone everywhere: the first requests after an in-place upgrade may
 	// be refused (see docs/testing.md). Wait for the fixed pods' answers.
-	waitFor(t, "the fixed green to answer with tags", 30*time.Second, 20*time.Millisecond, procs, func() (bool, error) {
+	testenv.WaitFor(t, "the fixed green to answer with tags", 30*time.Second, 20*time.Millisecond, procs, func() (bool, error) {
 		a, err := clustertest.Predict(ctx, l.active, titles[0])
 		return err == nil && a.Color == "green" && len(a.Tags) > 0, err
 	})
 	// Prometheus must scrape the fixed pods before their answers count:
 	// increase() cannot see what a counter did before its first scrape, and
 	// service discovery adds new targets only every few seconds.
-	waitFor(t, "prometheus to scrape both fixed green pods", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
-		r, err := promQuery(ctx, promURL, `up{color="green", app_version="`+fixedVersion+`"} == 1`)
+	testenv.WaitFor(t, "prometheus to scrape both fixed green pods", 60*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		r, err := testenv.QueryVector(ctx, prom, `up{color="green", app_version="`+fixedVersion+`"} == 1`)
 		return len(r) == 2, err
 	})
 	// The good model tags titles[0] (answeredByBlue checked); some other
@@ -408,15 +381,15 @@ func TestAlertLoopRollsBack(t *testing.T) {
 			feedback(t, ctx, l.active, a.PredictionID, len(a.Tags) > 0)
 		}
 	}
-	waitFor(t, "the resolved notification to reach the actor", 90*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
-		n, err := actorMetric(ctx, actorURL, `remla_alert_actor_webhooks_total{result="noop"}`)
+	testenv.WaitFor(t, "the resolved notification to reach the actor", 90*time.Second, 200*time.Millisecond, procs, func() (bool, error) {
+		n, err := actorMetric(ctx, actorURL, "remla_alert_actor_webhooks_total", "noop")
 		return n >= 1, err
 	})
-	if r, err := promQuery(ctx, promURL, `ALERTS{alertname="`+wantAlert+`"}`); err != nil || len(r) != 0 {
+	if r, err := testenv.QueryVector(ctx, prom, `ALERTS{alertname="`+wantAlert+`"}`); err != nil || len(r) != 0 {
 		t.Fatalf("after the happy answers %s still shows in ALERTS: %v (%v)", wantAlert, r, err)
 	}
 	assertState(t, ctx, d, selector, deployer.Green, fixed, "after the resolved notification")
-	if n, err := actorMetric(ctx, actorURL, `remla_alert_actor_rollbacks_total{result="switched"}`); err != nil || n != 0 {
+	if n, err := actorMetric(ctx, actorURL, "remla_alert_actor_rollbacks_total", "switched"); err != nil || n != 0 {
 		t.Fatalf("restarted actor counted %v rollbacks (%v), want 0", n, err)
 	}
 }
@@ -449,11 +422,11 @@ func TestAlertLoopWaitsForReadyStable(t *testing.T) {
 		}
 	}
 	scaleBlue(0)
-	waitFor(t, "blue to have no ready replica", 60*time.Second, 100*time.Millisecond, l.procs, blueReady(func(n int32) bool { return n == 0 }))
+	testenv.WaitFor(t, "blue to have no ready replica", 60*time.Second, 100*time.Millisecond, l.procs, blueReady(func(n int32) bool { return n == 0 }))
 
 	l.badTraffic(t)
-	waitFor(t, "Alertmanager to deliver, and retry, the alert while blue is not ready", 60*time.Second, 100*time.Millisecond, l.procs, func() (bool, error) {
-		n, err := actorMetric(l.ctx, l.actorURL, `remla_alert_actor_webhooks_total{result="not_ready"}`)
+	testenv.WaitFor(t, "Alertmanager to deliver, and retry, the alert while blue is not ready", 60*time.Second, 100*time.Millisecond, l.procs, func() (bool, error) {
+		n, err := actorMetric(l.ctx, l.actorURL, "remla_alert_actor_webhooks_total", "not_ready")
 		return n >= 2, err
 	})
 	if c, err := l.selector(); err != nil || c != "green" {
@@ -474,13 +447,13 @@ func TestAlertLoopWaitsForReadyStable(t *testing.T) {
 	}
 
 	scaleBlue(2)
-	waitFor(t, "blue ready again", 60*time.Second, 50*time.Millisecond, l.procs, blueReady(func(n int32) bool { return n > 0 }))
+	testenv.WaitFor(t, "blue ready again", 60*time.Second, 50*time.Millisecond, l.procs, blueReady(func(n int32) bool { return n > 0 }))
 	ready := time.Now()
 	l.waitForBlue(t, 60*time.Second)
 	t.Logf("ALERT LOOP (not ready first): blue ready again -> selector on blue: %s", time.Since(ready).Round(time.Millisecond))
 	l.answeredByBlue(t)
 	l.assertRolledBack(t)
-	if n, err := actorMetric(l.ctx, l.actorURL, `remla_alert_actor_rollbacks_total{result="switched"}`); err != nil || n != 1 {
+	if n, err := actorMetric(l.ctx, l.actorURL, "remla_alert_actor_rollbacks_total", "switched"); err != nil || n != 1 {
 		t.Fatalf("actor counted %v rollbacks (%v), want exactly 1", n, err)
 	}
 }
@@ -670,57 +643,15 @@ scrape_configs:
 	}
 }
 
-type sample struct {
-	Metric map[string]string `json:"metric"`
-	Value  [2]any            `json:"value"`
-}
-
-// promQuery runs an instant query and returns its vector.
-func promQuery(ctx context.Context, promURL, q string) ([]sample, error) {
-	b, err := get(ctx, promURL+"/api/v1/query?query="+url.QueryEscape(q))
-	if err != nil {
-		return nil, err
-	}
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			ResultType string   `json:"resultType"`
-			Result     []sample `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("query %q: %v", q, err)
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("query %q: %s", q, r.Error)
-	}
-	return r.Data.Result, nil
-}
-
 // checkDashboard runs every expression of the dashboard and wants data.
-func checkDashboard(t *testing.T, ctx context.Context, promURL, path string) {
+func checkDashboard(t *testing.T, ctx context.Context, prom promv1.API, path string) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := testenv.ReadDashboard(t, path)
 	n := 0
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {
 			n++
-			res, err := promQuery(ctx, promURL, tg.Expr)
+			res, err := testenv.QueryVector(ctx, prom, tg.Expr)
 			if err != nil {
 				t.Errorf("dashboard panel %q: %v", p.Title, err)
 				continue
@@ -729,7 +660,7 @@ func checkDashboard(t *testing.T, ctx context.Context, promURL, path string) {
 				t.Errorf("dashboard panel %q: %s returned no data", p.Title, tg.Expr)
 				continue
 			}
-			t.Logf("dashboard %q: %s -> %d series, e.g. %v = %v", p.Title, tg.Expr, len(res), res[0].Metric, res[0].Value[1])
+			t.Logf("dashboard %q: %s -> %d series, e.g. %v = %v", p.Title, tg.Expr, len(res), res[0].Metric, res[0].Value)
 		}
 	}
 	if n == 0 {
@@ -737,18 +668,18 @@ func checkDashboard(t *testing.T, ctx context.Context, promURL, path string) {
 	}
 }
 
-// actorMetric reads one sample from the actor's /metrics.
-func actorMetric(ctx context.Context, actorURL, series string) (float64, error) {
-	b, err := get(ctx, actorURL+"/metrics")
+// actorMetric reads one sample of family name, labelled result, from the
+// actor's /metrics.
+func actorMetric(ctx context.Context, actorURL, name, result string) (float64, error) {
+	mf, err := testenv.Scrape(ctx, actorURL+"/metrics")
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
-		}
+	v, ok := mf.Value(name, "result", result)
+	if !ok {
+		return 0, fmt.Errorf("%s{result=%q} not in the actor's /metrics", name, result)
 	}
-	return 0, fmt.Errorf("%s not in the actor's /metrics", series)
+	return v, nil
 }
 
 // actorSwitchDuration reads the actor's own handling time of the webhook

@@ -35,12 +35,7 @@ func TestFeedbackSurvivesRedeploys(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 
-	cfg := deployer.DefaultConfig()
-	cfg.Values = clustertest.WithPostgres(t)
-	d, err := deployer.New(deployer.Options{Kubeconfig: kubeconfig, Namespace: ns, Identity: "operator:e2e", Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, cfg := postgresDeployer(t, kubeconfig, ns)
 	t.Cleanup(func() {
 		if t.Failed() {
 			dumpLogs(t, ns)

@@ -28,9 +28,7 @@ type PostgresServer struct {
 	uid, gid int
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	logs bytes.Buffer
+	proc *Process
 }
 
 // PostgresBinDir returns the directory of Debian's PostgreSQL server
@@ -106,7 +104,7 @@ func (p *PostgresServer) Start(t testing.TB) {
 	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd != nil {
+	if p.proc != nil {
 		t.Fatal("PostgreSQL is already running")
 	}
 	cmd := exec.Command(filepath.Join(p.bin, "postgres"), "-D", p.data(),
@@ -114,29 +112,18 @@ func (p *PostgresServer) Start(t testing.TB) {
 		"-c", "max_connections=100", "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning")
 	// Pdeathsig: if the test binary dies, so does its server.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred, Pdeathsig: syscall.SIGQUIT}
-	p.logs.Reset()
-	cmd.Stdout, cmd.Stderr = &p.logs, &p.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start postgres: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	p.cmd, p.done = cmd, done
+	p.proc = Start(t, "postgres", cmd)
+	// A fast shutdown at the end, before the harness's SIGTERM (a smart
+	// shutdown, which would wait for every session).
+	t.Cleanup(func() { p.Stop(t) })
 	isready := filepath.Join(p.bin, "pg_isready")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if exec.Command(isready, "-q", "-h", p.Dir, "-p", "5432", "-U", "remla", "-d", "postgres").Run() == nil {
-			return
+	WaitFor(t, "postgres to take connections", 30*time.Second, 50*time.Millisecond, []*Process{p.proc}, func() (bool, error) {
+		out, err := exec.Command(isready, "-h", p.Dir, "-p", "5432", "-U", "remla", "-d", "postgres").CombinedOutput()
+		if err != nil {
+			return false, fmt.Errorf("pg_isready: %v: %s", err, bytes.TrimSpace(out))
 		}
-		select {
-		case <-done:
-			t.Fatalf("postgres exited at start:\n%s", p.logs.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("postgres did not take connections within 30s:\n%s", p.logs.String())
-		}
-	}
+		return true, nil
+	})
 }
 
 // Stop shuts the server down (fast shutdown: open sessions are ended,
@@ -145,17 +132,17 @@ func (p *PostgresServer) Stop(t testing.TB) {
 	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil {
+	if p.proc == nil {
 		return
 	}
-	p.cmd.Process.Signal(syscall.SIGINT)
+	p.proc.Signal(syscall.SIGINT)
 	select {
-	case <-p.done:
+	case <-p.proc.Done():
 	case <-time.After(30 * time.Second):
-		p.cmd.Process.Kill()
-		<-p.done
+		p.proc.Signal(syscall.SIGKILL)
+		<-p.proc.Done()
 	}
-	p.cmd = nil
+	p.proc = nil
 }
 
 // CreateDatabase makes an empty database on the server and returns its DSN,

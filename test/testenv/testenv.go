@@ -2,6 +2,13 @@
 // project's binaries, the trained model, Debian's tools, and the rule that a
 // missing dependency skips a test on a developer's machine but fails it under
 // CI (CI=true), where test/run-all.sh has provided everything.
+//
+// It also holds, once, the helpers every package's tests share: golden.go
+// (golden files and the -update flag), process.go (programs a test runs, and
+// waiting for them), prometheus.go (a real Prometheus and the PromQL client),
+// metrics.go (a program's /metrics read over HTTP), dashboard.go (Grafana
+// dashboards), postgres.go (a throwaway PostgreSQL) and cert.go (a TLS
+// certificate).
 package testenv
 
 import (
