@@ -72,6 +72,7 @@ func refusedAt(t *testing.T, d *Deployer, err error, version, check string) {
 // predictions (traffic unchanged, the version failed), and passes a good
 // version, which then takes the traffic.
 func TestSmokeGate(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:smoke")
 	clustertest.AppImage(t, clustertest.Throttled, "throttled-1")
@@ -102,6 +103,7 @@ func TestSmokeGate(t *testing.T) {
 // model trained on a tenth of the data (traffic unchanged, the table
 // printed) and accepts the same model as the stable color's.
 func TestQualityGate(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:quality")
 	clustertest.AppImage(t, clustertest.Worse, "worse-1")
@@ -130,6 +132,7 @@ func TestQualityGate(t *testing.T) {
 // fails, so Watch rolls traffic back to stable blue through Rollback,
 // without Alertmanager.
 func TestPostPromotionRollback(t *testing.T) {
+	t.Parallel()
 	bin := os.Getenv("REMLA_TEST_PROMETHEUS")
 	if bin == "" {
 		testenv.Need(t, "REMLA_TEST_PROMETHEUS is not set: export REMLA_TEST_PROMETHEUS=$(test/cluster/build.sh --bin-dir)/prometheus (make test does)")

@@ -57,6 +57,7 @@ func lastLine(s string) string {
 }
 
 func TestRemlactlOnCluster(t *testing.T) {
+	t.Parallel()
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
 	// 9.0.0 is not imported: its pull fails for real.
@@ -164,6 +165,7 @@ func TestHelp(t *testing.T) {
 
 // TestForbidden: a user without RBAC permissions gets one line saying so.
 func TestForbidden(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	cs := clustertest.Client(t)
 	ctx := t.Context()

@@ -62,6 +62,7 @@ func realSelector(t *testing.T, ns string) string {
 // 503 and traffic stays on green; once blue is back, Alertmanager's retry
 // switches, and a repeat does not.
 func TestRealDeployerNotReadyThenRollback(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	client := clustertest.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -145,6 +146,7 @@ func TestRealDeployerNotReadyThenRollback(t *testing.T) {
 // cluster moves only the traffic of the namespace an alert names; an alert
 // from a namespace it does not guard moves nothing.
 func TestActorScopesByNamespace(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	a, b, other := clustertest.Namespace(t), clustertest.Namespace(t), clustertest.Namespace(t)
@@ -168,6 +170,7 @@ func TestActorScopesByNamespace(t *testing.T) {
 // TestTwoActorsRace: two actors (two processes' worth of state) get the
 // same incident at once; exactly one switch is made.
 func TestTwoActorsRace(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	ns := clustertest.Namespace(t)
