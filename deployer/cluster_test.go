@@ -52,14 +52,19 @@ func appImages(t testing.TB) {
 func newTestDeployer(t testing.TB, ns, who string) *Deployer {
 	t.Helper()
 	appImages(t)
-	cfg := DefaultConfig()
-	cfg.Values = clustertest.TestValues()
-	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who, Config: cfg,
+	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who, Config: testConfig(),
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// testConfig is the default configuration with the test cluster's chart values.
+func testConfig() *Config {
+	cfg := DefaultConfig()
+	cfg.Values = clustertest.TestValues()
+	return cfg
 }
 
 type testWriter struct{ t testing.TB }
@@ -533,7 +538,7 @@ func TestDocumentedRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	appImages(t)
-	d, err := New(Options{Kubeconfig: path, Namespace: ns})
+	d, err := New(Options{Kubeconfig: path, Namespace: ns, Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +576,7 @@ func TestDocumentedRole(t *testing.T) {
 	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(Options{Kubeconfig: apath})
+	a, err := New(Options{Kubeconfig: apath, Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -614,7 +619,7 @@ func TestDocumentedRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	zero := int32(0)
-	scfg := DefaultConfig()
+	scfg := testConfig()
 	scfg.Standby = Standby{Replicas: &zero}
 	scfg.Notify = notify.Config{Receivers: []notify.ReceiverConfig{{Name: "ops", Type: notify.TypeWebhook, URLSecret: &notify.SecretKey{Name: "remla-notify", Key: "url"}}}}
 	a2, err := New(Options{Kubeconfig: apath, Config: scfg})

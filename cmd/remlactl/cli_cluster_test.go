@@ -35,7 +35,7 @@ func run(t *testing.T, kubeconfig, ns string, args ...string) result {
 	t.Helper()
 	full := append([]string{"--kubeconfig", kubeconfig, "-n", ns}, args...)
 	cmd := exec.Command(testenv.Binary(t, "remlactl"), full...)
-	cmd.Env = append(os.Environ(), "REMLA_CONFIG=")
+	cmd.Env = append(os.Environ(), "REMLA_CONFIG="+clustertest.ConfigFile(t))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

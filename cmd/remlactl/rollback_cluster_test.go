@@ -103,7 +103,7 @@ func TestSecondInterruptSaysWhatIsLeft(t *testing.T) {
 	proxied, freeze := freezableProxy(t, kc)
 	cmd := exec.Command(testenv.Binary(t, "remlactl"), "--kubeconfig", proxied, "-n", ns, "--log-format", "text",
 		"deploy", "green", "9.9.9", "--pod-label", clustertest.NeverReadyLabel+"=true", "--replicas", "1", "--timeout", "1m")
-	cmd.Env = append(os.Environ(), "REMLA_CONFIG=")
+	cmd.Env = append(os.Environ(), "REMLA_CONFIG="+clustertest.ConfigFile(t))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

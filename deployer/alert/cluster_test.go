@@ -14,12 +14,19 @@ import (
 	"github.com/remla/tagger/test/clustertest"
 )
 
+// testConfig is REMLA's default configuration with the test cluster's chart values.
+func testConfig() *deployer.Config {
+	cfg := deployer.DefaultConfig()
+	cfg.Values = clustertest.TestValues()
+	return cfg
+}
+
 // realGreenBad initializes namespace ns on the test cluster (blue 1.0.0,
 // stable) and deploys green 1.1.0, which takes the traffic and bakes.
 func realGreenBad(t testing.TB, ctx context.Context, ns, who string) *deployer.Deployer {
 	t.Helper()
 	clustertest.AppImage(t, clustertest.Good, "1.0.0", "1.1.0")
-	d, err := deployer.New(deployer.Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who})
+	d, err := deployer.New(deployer.Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who, Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +182,7 @@ func TestTwoActorsRace(t *testing.T) {
 	defer cancel()
 	ns := clustertest.Namespace(t)
 	d1 := realGreenBad(t, ctx, ns, "alert-actor:one")
-	d2, err := deployer.New(deployer.Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: "alert-actor:two"})
+	d2, err := deployer.New(deployer.Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: "alert-actor:two", Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
