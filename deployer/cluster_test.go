@@ -52,14 +52,19 @@ func appImages(t testing.TB) {
 func newTestDeployer(t testing.TB, ns, who string) *Deployer {
 	t.Helper()
 	appImages(t)
-	cfg := DefaultConfig()
-	cfg.Values = clustertest.TestValues()
-	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who, Config: cfg,
+	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who, Config: testConfig(),
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// testConfig is the default configuration with the test cluster's chart values.
+func testConfig() *Config {
+	cfg := DefaultConfig()
+	cfg.Values = clustertest.TestValues()
+	return cfg
 }
 
 type testWriter struct{ t testing.TB }
@@ -135,6 +140,7 @@ func mustStatus(t *testing.T, d *Deployer) *State {
 // green, switch back, refuse to undeploy the active color, undeploy green, a
 // deploy that never becomes ready, and what status and history then say.
 func TestBlueGreenLifecycle(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:alice")
 	ctx := testCtx(t)
@@ -268,6 +274,7 @@ func TestBlueGreenLifecycle(t *testing.T) {
 // several rounds: each round exactly one switch is recorded, the other fails
 // with ErrConflict or finds green already active.
 func TestConcurrentSwitches(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
 	a, b := newTestDeployer(t, ns, "operator:a"), newTestDeployer(t, ns, "operator:b")
@@ -325,6 +332,7 @@ func TestConcurrentSwitches(t *testing.T) {
 // TestIncidentOnce: one alert incident moves traffic at most once, also
 // after an operator moved it back.
 func TestIncidentOnce(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
 	d := newTestDeployer(t, ns, "operator:x")
@@ -358,6 +366,7 @@ func TestIncidentOnce(t *testing.T) {
 // TestLease: a long operation holds the Lease; another operator is told who
 // holds it and since when; after release it can go on.
 func TestLease(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
 	a, b := newTestDeployer(t, ns, "operator:alice"), newTestDeployer(t, ns, "operator:bob")
@@ -441,6 +450,7 @@ func TestLease(t *testing.T) {
 // TestClearErrors: a missing namespace and a missing RBAC permission each
 // give an error that says so.
 func TestClearErrors(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
 	missing := newTestDeployer(t, ns+"-missing", "")
@@ -468,6 +478,7 @@ func TestClearErrors(t *testing.T) {
 // TestAnotherApp: the deployer serves another application through remla.yaml
 // alone: its names, label keys and image.
 func TestAnotherApp(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
 	cfg, err := ParseConfig([]byte("app: shop\nlabels: {color: track, version: rev}\nimage: reg.local/shop\nreplicas: 1\nservicePort: 8080\n"))
@@ -506,6 +517,7 @@ func TestAnotherApp(t *testing.T) {
 // exactly the Role in docs/operations.md, so the documented permissions are
 // enough.
 func TestDocumentedRole(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
@@ -526,7 +538,7 @@ func TestDocumentedRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	appImages(t)
-	d, err := New(Options{Kubeconfig: path, Namespace: ns})
+	d, err := New(Options{Kubeconfig: path, Namespace: ns, Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,7 +576,7 @@ func TestDocumentedRole(t *testing.T) {
 	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(Options{Kubeconfig: apath})
+	a, err := New(Options{Kubeconfig: apath, Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,7 +619,7 @@ func TestDocumentedRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	zero := int32(0)
-	scfg := DefaultConfig()
+	scfg := testConfig()
 	scfg.Standby = Standby{Replicas: &zero}
 	scfg.Notify = notify.Config{Receivers: []notify.ReceiverConfig{{Name: "ops", Type: notify.TypeWebhook, URLSecret: &notify.SecretKey{Name: "remla-notify", Key: "url"}}}}
 	a2, err := New(Options{Kubeconfig: apath, Config: scfg})
@@ -731,15 +743,29 @@ func serviceAccountKubeconfig(t *testing.T, ns, name string) string {
 // TestInPlace: --in-place upgrades the active color under traffic, with no
 // switch recorded; the selector never leaves it.
 func TestInPlace(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
 	d := newTestDeployer(t, ns, "operator:p")
 	if err := d.Init(ctx, "1", quick); err != nil {
 		t.Fatal(err)
 	}
+	// A steady load through the active Service across the rolling update:
+	// the chart's preStop sleep keeps each old pod serving until kube-proxy
+	// has dropped it, so no request may fail.
+	base := clustertest.ServiceURL(t, ns, d.cfg.ActiveService)
+	answeredBy(t, ctx, base, Blue)
+	load := clustertest.StartLoad(ctx, base, 4)
+	defer load.Stop()
 	if err := d.Deploy(ctx, Blue, "2", DeployOptions{Timeout: time.Minute, InPlace: true}); err != nil {
 		t.Fatalf("in-place deploy: %v", err)
 	}
+	time.Sleep(time.Second) // load on the new pods while the old ones drain
+	res := load.Stop()
+	if res.Failed != 0 || res.Requests == 0 {
+		t.Errorf("%d of %d requests failed across the in-place upgrade: %v", res.Failed, res.Requests, res.Errors)
+	}
+	t.Logf("in-place upgrade under load: %d requests, %d failed", res.Requests, res.Failed)
 	st := mustStatus(t, d)
 	if st.Active != Blue || st.Colors[Blue].Version != "2" || st.Colors[Blue].Rollout != "complete" || len(moves(st.History)) != 1 ||
 		st.Colors[Blue].Standing.Phase != Baking || st.History[0].Event != EventDeployed {

@@ -18,6 +18,7 @@ import (
 // release keeps the generated key and password (lookup); undeploying a
 // color leaves them, the StatefulSet and its claim template alone.
 func TestFeedbackStoreOutlivesColors(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:alice")
 	ctx := testCtx(t)

@@ -65,6 +65,7 @@ func refusedAt(t *testing.T, d *Deployer, err error, version, check string) {
 // predictions (traffic unchanged, the version failed), and passes a good
 // version, which then takes the traffic.
 func TestSmokeGate(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:smoke")
 	clustertest.AppImage(t, clustertest.Throttled, "throttled-1")
@@ -95,6 +96,7 @@ func TestSmokeGate(t *testing.T) {
 // model trained on a tenth of the data (traffic unchanged, the table
 // printed) and accepts the same model as the stable color's.
 func TestQualityGate(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:quality")
 	clustertest.AppImage(t, clustertest.Worse, "worse-1")
@@ -123,6 +125,7 @@ func TestQualityGate(t *testing.T) {
 // fails, so Watch rolls traffic back to stable blue through Rollback,
 // without Alertmanager.
 func TestPostPromotionRollback(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:watch")
 	clustertest.AppImage(t, clustertest.NoTags, "notags-1")

@@ -174,7 +174,7 @@ spec:
 
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
-	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, MonitoringRepo: srv.URL})
+	d, err := New(Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, MonitoringRepo: srv.URL, Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}

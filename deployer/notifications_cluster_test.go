@@ -24,6 +24,7 @@ import (
 )
 
 func TestNotificationsFromDeploy(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	var mu sync.Mutex
 	var got []notify.Event

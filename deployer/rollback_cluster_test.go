@@ -72,6 +72,7 @@ func standing(t *testing.T, d *Deployer, c Color) Standing {
 // green failed at 2.0.0; a second rollback has no stable target and is
 // refused, traffic staying on blue.
 func TestRollbackReturnsToStable(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:alice")
 	ctx := testCtx(t)
@@ -129,6 +130,7 @@ func TestRollbackReturnsToStable(t *testing.T) {
 // 2.0.0 deployed, then at once `switch blue --reason "green broken"`. Green
 // is failed, not a rollback target: an alert on blue changes nothing.
 func TestSwitchAwayWhileBakingFailsTheColor(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:ana")
 	ctx := testCtx(t)
@@ -174,6 +176,7 @@ func TestSwitchAwayWhileBakingFailsTheColor(t *testing.T) {
 // was stable at 1.0.0, then redeployed as 3.0.0 with --no-switch. An alert
 // on green must not send traffic to the untested 3.0.0.
 func TestRedeployedStableColorIsNoTarget(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d, ctx := bakedGreen(t, ns)
 	if err := d.Deploy(ctx, Blue, "3.0.0", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
@@ -215,6 +218,7 @@ func TestRedeployedStableColorIsNoTarget(t *testing.T) {
 // TestRollbackRaces: two actors handling one incident at once, and an actor
 // racing an operator's rollback: each round moves traffic exactly once.
 func TestRollbackRaces(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	ctx := testCtx(t)
 	op := newTestDeployer(t, ns, "operator:op")
@@ -285,6 +289,7 @@ func TestRollbackRaces(t *testing.T) {
 // alert could carry) is recorded capped, so later writes still fit in the
 // Service's annotations.
 func TestRollbackCapsWhatItRecords(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:x")
 	ctx := testCtx(t)

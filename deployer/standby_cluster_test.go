@@ -17,6 +17,7 @@ import (
 )
 
 func TestStandbyScaleDownAndColdRollback(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:ana")
 	zero := int32(0)

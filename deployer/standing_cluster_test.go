@@ -55,6 +55,7 @@ func bakedGreen(t *testing.T, ns string) (*Deployer, context.Context) {
 // process writes it; the next writer (here Reconcile, as the alert actor
 // runs it) persists it with a Promoted Event, once.
 func TestBakeWindowPromotes(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:ana")
 	ctx := testCtx(t)
@@ -108,6 +109,7 @@ func TestBakeWindowPromotes(t *testing.T) {
 // passed, with the promotion persisted; it returns a BakeError at once when
 // traffic leaves the color during its window.
 func TestBakeWaitsOrSaysWhy(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:ana")
 	ctx := testCtx(t)
@@ -150,6 +152,7 @@ func TestBakeWaitsOrSaysWhy(t *testing.T) {
 // pod template, clears a stable mark; redeploying the very same template
 // keeps it.
 func TestRedeployClearsStable(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d, ctx := bakedGreen(t, ns)
 	if _, err := d.Switch(ctx, Blue, SwitchOptions{Reason: "back to blue, deliberately"}); err != nil {
@@ -207,6 +210,7 @@ func TestRedeployClearsStable(t *testing.T) {
 // TestFailedDeployIsRecorded: a rollout that never becomes ready leaves the
 // color failed at that version, with a DeployFailed Event.
 func TestFailedDeployIsRecorded(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:ana")
 	ctx := testCtx(t)

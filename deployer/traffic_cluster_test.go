@@ -13,6 +13,7 @@ import (
 // selector names, and a steady load across deploy-and-switch, a switch back
 // and an undeploy of the standby loses no request.
 func TestTrafficFollowsSelector(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:traffic")
 	ctx := testCtx(t)

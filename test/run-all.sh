@@ -49,12 +49,18 @@ trap 'stop_cluster || true' EXIT
 test/cluster/cluster.sh up "$cluster_dir"
 export REMLA_TEST_KUBECONFIG=$cluster_dir/kubeconfig
 
+# The cluster tests mostly wait (on pods, probes, bake windows), each in its own
+# namespace, so they run side by side: -parallel lets a package run that many of
+# its tests at once (the default is GOMAXPROCS), -p that many packages.
+# The slowest packages come first, so they start first.
+par=(-p 4 -parallel 8)
+slow=(./deployer ./test/e2e ./cmd/remlactl ./deployer/alert)
 if [ "$mode" = e2e ]; then
   stamp "go test (end to end)"
-  go test -count=1 -timeout 30m ./test/... ./deployer/... ./cmd/remlactl/...
+  go test -count=1 -timeout 30m "${par[@]}" "${slow[@]}" ./test/... ./deployer/... ./cmd/remlactl/...
 else
   stamp "go test ./..."
-  go test -count=1 -timeout 45m ./...
+  go test -count=1 -timeout 45m "${par[@]}" "${slow[@]}" ./...
 fi
 trap - EXIT
 stop_cluster

@@ -35,7 +35,7 @@ func run(t *testing.T, kubeconfig, ns string, args ...string) result {
 	t.Helper()
 	full := append([]string{"--kubeconfig", kubeconfig, "-n", ns}, args...)
 	cmd := exec.Command(testenv.Binary(t, "remlactl"), full...)
-	cmd.Env = append(os.Environ(), "REMLA_CONFIG=")
+	cmd.Env = append(os.Environ(), "REMLA_CONFIG="+clustertest.ConfigFile(t))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -57,6 +57,7 @@ func lastLine(s string) string {
 }
 
 func TestRemlactlOnCluster(t *testing.T) {
+	t.Parallel()
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
 	// 9.0.0 is not imported: its pull fails for real.
@@ -164,6 +165,7 @@ func TestHelp(t *testing.T) {
 
 // TestForbidden: a user without RBAC permissions gets one line saying so.
 func TestForbidden(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	cs := clustertest.Client(t)
 	ctx := t.Context()

@@ -59,6 +59,7 @@ func versions(t *testing.T, cs kubernetes.Interface, ns string) map[string]strin
 // --dry-run print what they would do, and leave every Service, Deployment,
 // Helm release Secret and Lease at the resourceVersion it had.
 func TestDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
 	clustertest.AppImage(t, clustertest.Good, "1.0.0", "2.0.0")

@@ -26,6 +26,7 @@ import (
 )
 
 func TestRollbackCommand(t *testing.T) {
+	t.Parallel()
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
 	clustertest.AppImage(t, clustertest.Good, "1.0.0", "2.0.0", "3.0.0")
@@ -91,6 +92,7 @@ func TestRollbackCommand(t *testing.T) {
 // through a proxy the test freezes), a second Ctrl-C exits at once (130),
 // saying the Lease is still held and when it expires.
 func TestSecondInterruptSaysWhatIsLeft(t *testing.T) {
+	t.Parallel()
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
 	// 9.9.9 is not imported: its pull fails for real, so the deploy waits.
@@ -101,7 +103,7 @@ func TestSecondInterruptSaysWhatIsLeft(t *testing.T) {
 	proxied, freeze := freezableProxy(t, kc)
 	cmd := exec.Command(testenv.Binary(t, "remlactl"), "--kubeconfig", proxied, "-n", ns, "--log-format", "text",
 		"deploy", "green", "9.9.9", "--pod-label", clustertest.NeverReadyLabel+"=true", "--replicas", "1", "--timeout", "1m")
-	cmd.Env = append(os.Environ(), "REMLA_CONFIG=")
+	cmd.Env = append(os.Environ(), "REMLA_CONFIG="+clustertest.ConfigFile(t))
 	cmd.Stdout = io.Discard // the log is stderr's alone
 	p := testenv.Start(t, "remlactl", cmd)
 	seen := 0 // each line is looked for after the one before

@@ -14,12 +14,19 @@ import (
 	"github.com/remla/tagger/test/clustertest"
 )
 
+// testConfig is REMLA's default configuration with the test cluster's chart values.
+func testConfig() *deployer.Config {
+	cfg := deployer.DefaultConfig()
+	cfg.Values = clustertest.TestValues()
+	return cfg
+}
+
 // realGreenBad initializes namespace ns on the test cluster (blue 1.0.0,
 // stable) and deploys green 1.1.0, which takes the traffic and bakes.
 func realGreenBad(t testing.TB, ctx context.Context, ns, who string) *deployer.Deployer {
 	t.Helper()
 	clustertest.AppImage(t, clustertest.Good, "1.0.0", "1.1.0")
-	d, err := deployer.New(deployer.Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who})
+	d, err := deployer.New(deployer.Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: who, Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +69,7 @@ func realSelector(t *testing.T, ns string) string {
 // 503 and traffic stays on green; once blue is back, Alertmanager's retry
 // switches, and a repeat does not.
 func TestRealDeployerNotReadyThenRollback(t *testing.T) {
+	t.Parallel()
 	ns := clustertest.Namespace(t)
 	client := clustertest.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -145,6 +153,7 @@ func TestRealDeployerNotReadyThenRollback(t *testing.T) {
 // cluster moves only the traffic of the namespace an alert names; an alert
 // from a namespace it does not guard moves nothing.
 func TestActorScopesByNamespace(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	a, b, other := clustertest.Namespace(t), clustertest.Namespace(t), clustertest.Namespace(t)
@@ -168,11 +177,12 @@ func TestActorScopesByNamespace(t *testing.T) {
 // TestTwoActorsRace: two actors (two processes' worth of state) get the
 // same incident at once; exactly one switch is made.
 func TestTwoActorsRace(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	ns := clustertest.Namespace(t)
 	d1 := realGreenBad(t, ctx, ns, "alert-actor:one")
-	d2, err := deployer.New(deployer.Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: "alert-actor:two"})
+	d2, err := deployer.New(deployer.Options{Kubeconfig: clustertest.Kubeconfig(t), Namespace: ns, Identity: "alert-actor:two", Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,14 +201,6 @@ func HostPathVolume(t testing.TB, class string, uid int) string {
 	return name
 }
 
-// TestValues are the chart values every test deployment gets: no
-// per-client rate limits, since a test sends all its traffic from the
-// host's one address (the limits have their own tests, in app and
-// cmd/remla-app).
-func TestValues() map[string]any {
-	return map[string]any{"feedback": map[string]any{"rateLimit": map[string]any{"predict": 0, "feedback": 0}}}
-}
-
 // WithPostgres returns TestValues with what gives the test's namespace a
 // working feedback store on the real node: the chart's PostgreSQL runs
 // PostgresImage, and its claim binds a PersistentVolume of the test's own
@@ -224,6 +216,7 @@ func WithPostgres(t testing.TB) map[string]any {
 		"image":     map[string]any{"repository": repo, "tag": tag, "pullPolicy": "Never"},
 		"runAsUser": PostgresUID,
 		"storage":   map[string]any{"storageClassName": class},
+		"resources": testResources(),
 	}
 	return v
 }

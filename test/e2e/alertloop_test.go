@@ -277,6 +277,7 @@ func (l *loop) assertRolledBack(t *testing.T) *deployer.State {
 // to blue; repeats, a restart of the actor and the resolved notification
 // change nothing more; every dashboard expression returns data.
 func TestAlertLoopRollsBack(t *testing.T) {
+	t.Parallel()
 	l := newLoop(t)
 	ctx, root, procs, actorURL, prom, d, selector := l.ctx, repoRoot(t), l.procs, l.actorURL, l.prom, l.d, l.selector
 	actor := l.actor
@@ -399,6 +400,7 @@ func TestAlertLoopRollsBack(t *testing.T) {
 // Alertmanager keeps retrying, and once blue is ready again a retry rolls
 // back.
 func TestAlertLoopWaitsForReadyStable(t *testing.T) {
+	t.Parallel()
 	l := newLoop(t)
 	deps := l.client.AppsV1().Deployments(l.ns)
 	scaleBlue := func(n int32) {

@@ -28,6 +28,7 @@ import (
 // export through remla-train: every answer is there, with the model version
 // and color of the release that predicted it, and nothing twice.
 func TestFeedbackSurvivesRedeploys(t *testing.T) {
+	t.Parallel()
 	kubeconfig := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
 	clustertest.AppImage(t, clustertest.Good, "1.0.0", "2.0.0", "1.0.1", "2.0.1")

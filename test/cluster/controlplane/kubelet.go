@@ -58,7 +58,7 @@ evictionHard:
   nodefs.inodesFree: 1%%
   imagefs.available: 1%%
 serializeImagePulls: false
-maxPods: 110
+maxPods: 250
 shutdownGracePeriod: 0s
 `, CgroupRoot, n.ContainerdSocket, NodeIP, n.KubeletPort, n.KubeletHealthzPort, caFile,
 		n.dir("pod-logs"), n.dir("kubelet/volume-plugins"), clusterDNS)
