@@ -75,13 +75,23 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// The tests run side by side on a node of two CPUs, where a pod may take
+// tens of seconds to start: the deadlines are generous, since a healthy
+// rollout returns as soon as it completes. failTimeout is the wait for a
+// version that fails for real (a crashing container, a refused pull), long
+// enough for the kubelet to have seen the failure.
+const (
+	rolloutTimeout = 3 * time.Minute
+	failTimeout    = 30 * time.Second
+)
+
 func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-var quick = DeployOptions{Timeout: time.Minute}
+var quick = DeployOptions{Timeout: rolloutTimeout}
 
 // activeSelector reads the live Service, not the deployer's view of it.
 func activeSelector(t *testing.T, d *Deployer) string {
@@ -226,7 +236,7 @@ func TestBlueGreenLifecycle(t *testing.T) {
 	}
 
 	// a version that never becomes ready: timeout, pods named, traffic stays
-	o = DeployOptions{Timeout: 8 * time.Second, PodLabels: map[string]string{neverReady: "true"}}
+	o = DeployOptions{Timeout: failTimeout, PodLabels: map[string]string{neverReady: "true"}}
 	err = d.Deploy(ctx, Green, "9.9.9", o)
 	var re *RolloutError
 	if !errors.As(err, &re) || !errors.Is(err, ErrTimeout) {
@@ -281,7 +291,7 @@ func TestConcurrentSwitches(t *testing.T) {
 	if err := a.Init(ctx, "1", quick); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Deploy(ctx, Green, "2", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+	if err := a.Deploy(ctx, Green, "2", DeployOptions{Timeout: rolloutTimeout, NoSwitch: true}); err != nil {
 		t.Fatal(err)
 	}
 	conflicts := 0
@@ -434,7 +444,7 @@ func TestLease(t *testing.T) {
 	// An interrupted deploy (Ctrl-C) leaves traffic alone and frees the Lease.
 	ictx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(2*time.Second, cancel)
-	err = b.Deploy(ictx, Green, "9", DeployOptions{Timeout: time.Minute, PodLabels: map[string]string{neverReady: "true"}})
+	err = b.Deploy(ictx, Green, "9", DeployOptions{Timeout: rolloutTimeout, PodLabels: map[string]string{neverReady: "true"}})
 	if err == nil || !strings.Contains(err.Error(), "interrupted, traffic unchanged") {
 		t.Errorf("interrupted deploy: %v", err)
 	}
@@ -548,7 +558,7 @@ func TestDocumentedRole(t *testing.T) {
 	if err := d.Deploy(ctx, Green, "2", quick); err != nil {
 		t.Fatalf("deploy with the documented Role: %v", err)
 	}
-	err = d.Deploy(ctx, Blue, "3", DeployOptions{Timeout: 5 * time.Second, Replicas: 1, PodLabels: map[string]string{neverReady: "true"}})
+	err = d.Deploy(ctx, Blue, "3", DeployOptions{Timeout: failTimeout, Replicas: 1, PodLabels: map[string]string{neverReady: "true"}})
 	// A real pull from the node's refused registry: ErrImagePull until the
 	// kubelet backs off, ImagePullBackOff after.
 	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "ImagePull") {
@@ -580,7 +590,7 @@ func TestDocumentedRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Deploy(ctx, Green, "4", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+	if err := d.Deploy(ctx, Green, "4", DeployOptions{Timeout: rolloutTimeout, NoSwitch: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Status(ctx); err != nil {
@@ -588,7 +598,7 @@ func TestDocumentedRole(t *testing.T) {
 	}
 	// Blue, active since the forced switch, gets a version that proves
 	// itself in a short bake window; then green 5 takes the traffic.
-	if err := d.Deploy(ctx, Blue, "6", DeployOptions{Timeout: time.Minute, InPlace: true, Bake: time.Second}); err != nil {
+	if err := d.Deploy(ctx, Blue, "6", DeployOptions{Timeout: rolloutTimeout, InPlace: true, Bake: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := d.Bake(ctx, Blue, nil); err != nil || s.Phase != Stable {
@@ -757,7 +767,7 @@ func TestInPlace(t *testing.T) {
 	answeredBy(t, ctx, base, Blue)
 	load := clustertest.StartLoad(ctx, base, 4)
 	defer load.Stop()
-	if err := d.Deploy(ctx, Blue, "2", DeployOptions{Timeout: time.Minute, InPlace: true}); err != nil {
+	if err := d.Deploy(ctx, Blue, "2", DeployOptions{Timeout: rolloutTimeout, InPlace: true}); err != nil {
 		t.Fatalf("in-place deploy: %v", err)
 	}
 	time.Sleep(time.Second) // load on the new pods while the old ones drain

@@ -259,6 +259,11 @@ func (d *Deployer) deployColor(ctx context.Context, c Color, version string, o D
 	defer cancel()
 	d.log.Info("deploying", "color", c, "version", version, "release", d.cfg.Release(c), "timeout", o.timeout())
 	if _, err := d.installOrUpgrade(wctx, d.cfg.Release(c), d.colorValues(c, version, o), o.timeout()); err != nil {
+		// Interrupted while Helm applies: say so the way an interrupt while
+		// waiting does, since traffic has not moved either.
+		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("applying release %s interrupted, traffic unchanged: %w", d.cfg.Release(c), context.Cause(ctx))
+		}
 		return err
 	}
 	return d.waitRollout(wctx, c, version, o.Progress)

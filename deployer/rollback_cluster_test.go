@@ -179,7 +179,7 @@ func TestRedeployedStableColorIsNoTarget(t *testing.T) {
 	t.Parallel()
 	ns := clustertest.Namespace(t)
 	d, ctx := bakedGreen(t, ns)
-	if err := d.Deploy(ctx, Blue, "3.0.0", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+	if err := d.Deploy(ctx, Blue, "3.0.0", DeployOptions{Timeout: rolloutTimeout, NoSwitch: true}); err != nil {
 		t.Fatal(err)
 	}
 	b := standing(t, d, Blue)
@@ -226,7 +226,7 @@ func TestRollbackRaces(t *testing.T) {
 	if err := op.Init(ctx, "1", quick); err != nil {
 		t.Fatal(err)
 	}
-	if err := op.Deploy(ctx, Green, "2", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+	if err := op.Deploy(ctx, Green, "2", DeployOptions{Timeout: rolloutTimeout, NoSwitch: true}); err != nil {
 		t.Fatal(err)
 	}
 	const rounds = 2 // actor against actor, then actor against operator
@@ -276,7 +276,7 @@ func TestRollbackRaces(t *testing.T) {
 		}
 		// Green is deployed again at a new version, so the next round
 		// starts from an unproven green and a stable blue.
-		if err := op.Deploy(ctx, Green, fmt.Sprint("2.", round), DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+		if err := op.Deploy(ctx, Green, fmt.Sprint("2.", round), DeployOptions{Timeout: rolloutTimeout, NoSwitch: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -41,7 +41,7 @@ func bakedGreen(t *testing.T, ns string) (*Deployer, context.Context) {
 	if err := d.Init(ctx, "1.0.0", quick); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: time.Minute, Bake: time.Second}); err != nil {
+	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, Bake: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := d.Bake(ctx, Green, nil); err != nil || s.Phase != Stable {
@@ -62,7 +62,7 @@ func TestBakeWindowPromotes(t *testing.T) {
 	if err := d.Init(ctx, "1.0.0", quick); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: time.Minute, Bake: 2 * time.Second}); err != nil {
+	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, Bake: 2 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	g := standing(t, d, Green)
@@ -116,7 +116,7 @@ func TestBakeWaitsOrSaysWhy(t *testing.T) {
 	if err := d.Init(ctx, "1", quick); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Deploy(ctx, Green, "2", DeployOptions{Timeout: time.Minute, Bake: 2 * time.Second}); err != nil {
+	if err := d.Deploy(ctx, Green, "2", DeployOptions{Timeout: rolloutTimeout, Bake: 2 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	var seen []Phase
@@ -125,7 +125,7 @@ func TestBakeWaitsOrSaysWhy(t *testing.T) {
 		t.Fatalf("bake: %+v %v, progress %v", s, err, seen)
 	}
 
-	if err := d.Deploy(ctx, Blue, "7", DeployOptions{Timeout: time.Minute, Bake: time.Minute}); err != nil {
+	if err := d.Deploy(ctx, Blue, "7", DeployOptions{Timeout: rolloutTimeout, Bake: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -164,7 +164,7 @@ func TestRedeployClearsStable(t *testing.T) {
 	}
 
 	// The same version and template again: nothing changes.
-	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, NoSwitch: true}); err != nil {
 		t.Fatal(err)
 	}
 	if g := mustStatus(t, d).Colors[Green]; g.Standing.Phase != Stable || g.Template != before.Template {
@@ -172,7 +172,7 @@ func TestRedeployClearsStable(t *testing.T) {
 	}
 
 	// The same version with another pod template: unproven.
-	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: time.Minute, NoSwitch: true, PodLabels: map[string]string{"team": "ml"}}); err != nil {
+	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, NoSwitch: true, PodLabels: map[string]string{"team": "ml"}}); err != nil {
 		t.Fatal(err)
 	}
 	st := mustStatus(t, d)
@@ -187,7 +187,7 @@ func TestRedeployClearsStable(t *testing.T) {
 
 	// A change made outside remlactl (kubectl set image) clears it too:
 	// readers compare the live template.
-	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: time.Minute, Bake: time.Second}); err != nil {
+	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, Bake: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.Bake(ctx, Green, nil); err != nil {
@@ -217,7 +217,7 @@ func TestFailedDeployIsRecorded(t *testing.T) {
 	if err := d.Init(ctx, "1.0.0", quick); err != nil {
 		t.Fatal(err)
 	}
-	err := d.Deploy(ctx, Green, "9.9.9", DeployOptions{Timeout: 5 * time.Second, Replicas: 1, PodLabels: map[string]string{neverReady: "true"}})
+	err := d.Deploy(ctx, Green, "9.9.9", DeployOptions{Timeout: failTimeout, Replicas: 1, PodLabels: map[string]string{neverReady: "true"}})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("never-ready deploy: %v", err)
 	}

@@ -148,7 +148,7 @@ func twoColors(b *testing.B) (*Deployer, string) {
 	if err := d.Init(ctx, "1", quick); err != nil {
 		b.Fatal(err)
 	}
-	if err := d.Deploy(ctx, Green, "2", DeployOptions{Timeout: time.Minute, NoSwitch: true}); err != nil {
+	if err := d.Deploy(ctx, Green, "2", DeployOptions{Timeout: rolloutTimeout, NoSwitch: true}); err != nil {
 		b.Fatal(err)
 	}
 	return d, clustertest.ServiceURL(b, ns, d.cfg.ActiveService)

@@ -63,10 +63,10 @@ func TestRemlactlOnCluster(t *testing.T) {
 	// 9.0.0 is not imported: its pull fails for real.
 	clustertest.AppImage(t, clustertest.Good, "1.0.0", "2.0.0")
 
-	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 || !strings.Contains(r.stdout, "blue runs 1.0.0") {
+	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "3m"); r.code != 0 || !strings.Contains(r.stdout, "blue runs 1.0.0") {
 		t.Fatalf("init: %+v", r)
 	}
-	r := run(t, kc, ns, "deploy", "green", "2.0.0", "--timeout", "1m")
+	r := run(t, kc, ns, "deploy", "green", "2.0.0", "--timeout", "3m")
 	if r.code != 0 || !strings.Contains(r.stdout, "green runs 2.0.0 and has the traffic") {
 		t.Fatalf("deploy green: %+v", r)
 	}
@@ -76,7 +76,7 @@ func TestRemlactlOnCluster(t *testing.T) {
 	}
 
 	// A version that never becomes ready: exit 3, the pods and why, traffic stays.
-	r = run(t, kc, ns, "deploy", "blue", "9.0.0", "--pod-label", "remla.test/never-ready=true", "--replicas", "1", "--timeout", "8s")
+	r = run(t, kc, ns, "deploy", "blue", "9.0.0", "--pod-label", "remla.test/never-ready=true", "--replicas", "1", "--timeout", "30s")
 	line := lastLine(r.stderr)
 	if r.code != 3 || !strings.HasPrefix(line, "remlactl: blue 9.0.0 not ready after") || !strings.Contains(line, "pod remla-blue-") ||
 		!strings.Contains(line, "ImagePull") || !strings.Contains(line, "traffic stays on green") { // ErrImagePull, then ImagePullBackOff

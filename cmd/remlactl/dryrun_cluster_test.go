@@ -63,10 +63,10 @@ func TestDryRunChangesNothing(t *testing.T) {
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
 	clustertest.AppImage(t, clustertest.Good, "1.0.0", "2.0.0")
-	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 {
+	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "3m"); r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}
-	if r := run(t, kc, ns, "deploy", "green", "2.0.0", "--timeout", "1m"); r.code != 0 {
+	if r := run(t, kc, ns, "deploy", "green", "2.0.0", "--timeout", "3m"); r.code != 0 {
 		t.Fatalf("deploy green: %+v", r)
 	}
 	cs := clustertest.Client(t)

@@ -30,7 +30,7 @@ func TestRollbackCommand(t *testing.T) {
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
 	clustertest.AppImage(t, clustertest.Good, "1.0.0", "2.0.0", "3.0.0")
-	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 {
+	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "3m"); r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}
 	// No stable target yet other than the active blue: refused, exit 1.
@@ -39,7 +39,7 @@ func TestRollbackCommand(t *testing.T) {
 	}
 
 	// deploy --bake waits until green is stable.
-	r := run(t, kc, ns, "deploy", "green", "2.0.0", "--bake", "2s", "--timeout", "1m")
+	r := run(t, kc, ns, "deploy", "green", "2.0.0", "--bake", "2s", "--timeout", "3m")
 	if r.code != 0 || !strings.Contains(r.stdout, "green runs 2.0.0 and has the traffic; baking (") || !strings.Contains(r.stdout, "green is stable at 2.0.0") {
 		t.Fatalf("deploy --bake: %+v", r)
 	}
@@ -49,7 +49,7 @@ func TestRollbackCommand(t *testing.T) {
 	}
 
 	// Blue redeployed: no stable target; status and rollback say why.
-	if r := run(t, kc, ns, "deploy", "blue", "3.0.0", "--no-switch", "--timeout", "1m"); r.code != 0 {
+	if r := run(t, kc, ns, "deploy", "blue", "3.0.0", "--no-switch", "--timeout", "3m"); r.code != 0 {
 		t.Fatalf("deploy blue --no-switch: %+v", r)
 	}
 	r = run(t, kc, ns, "status")
@@ -97,12 +97,12 @@ func TestSecondInterruptSaysWhatIsLeft(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	// 9.9.9 is not imported: its pull fails for real, so the deploy waits.
 	clustertest.AppImage(t, clustertest.Good, "1.0.0")
-	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "1m"); r.code != 0 {
+	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "3m"); r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}
 	proxied, freeze := freezableProxy(t, kc)
 	cmd := exec.Command(testenv.Binary(t, "remlactl"), "--kubeconfig", proxied, "-n", ns, "--log-format", "text",
-		"deploy", "green", "9.9.9", "--pod-label", clustertest.NeverReadyLabel+"=true", "--replicas", "1", "--timeout", "1m")
+		"deploy", "green", "9.9.9", "--pod-label", clustertest.NeverReadyLabel+"=true", "--replicas", "1", "--timeout", "3m")
 	cmd.Env = append(os.Environ(), "REMLA_CONFIG="+clustertest.ConfigFile(t))
 	cmd.Stdout = io.Discard // the log is stderr's alone
 	p := testenv.Start(t, "remlactl", cmd)

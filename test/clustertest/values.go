@@ -14,11 +14,15 @@ import (
 //     cmd/remla-app);
 //   - small CPU and memory requests: the node has two CPUs, and at the
 //     chart's 100m a pod the scheduler would place only twenty of the pods
-//     that the suite's tests, run side by side, start (the limits stay).
+//     that the suite's tests, run side by side, start (the limits stay);
+//   - the readiness probe every second instead of every 5 s.
 func TestValues() map[string]any {
 	return map[string]any{
 		"feedback":  map[string]any{"rateLimit": map[string]any{"predict": 0, "feedback": 0}},
 		"resources": testResources(),
+		// Ready within a second of answering, not at the chart's next 5 s
+		// probe: most of a test's waiting is for pods to turn Ready.
+		"probes": map[string]any{"readiness": map[string]any{"periodSeconds": 1}},
 	}
 }
 
