@@ -75,8 +75,9 @@ func (s *Server) readTitle(c *gin.Context) (string, bool) {
 	return title, true
 }
 
-// jsonContentType is what gin's c.JSON sends.
-const jsonContentType = "application/json; charset=utf-8"
+// jsonContentType is the Content-Type gin's c.JSON sends, shared by every
+// answer written by hand (length and capacity 1: an append copies it).
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 func (s *Server) apiPredict(c *gin.Context) {
 	title, ok := s.readTitle(c)
@@ -91,7 +92,11 @@ func (s *Server) apiPredict(c *gin.Context) {
 		c.JSON(http.StatusOK, resp)
 		return
 	}
-	c.Data(http.StatusOK, jsonContentType, b)
+	// What c.JSON does, without its render value, header slices and
+	// reflection; net/http adds Content-Length as it did for c.JSON.
+	c.Writer.Header()["Content-Type"] = jsonContentType
+	c.Status(http.StatusOK)
+	c.Writer.Write(b) // a failed write is the client gone; nothing to answer
 	putAnswerBuf(buf, b)
 }
 

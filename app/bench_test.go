@@ -101,12 +101,13 @@ func serveSerial(b *testing.B, h http.Handler, method, path string, bodies []str
 	req.RemoteAddr = "127.0.0.1:40000"
 	w := &discardWriter{h: http.Header{}}
 	var body strings.Reader
+	rc := io.NopCloser(&body)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		if bodies != nil {
 			body.Reset(bodies[i%len(bodies)])
-			req.Body = io.NopCloser(&body)
+			req.Body = rc
 			i++
 		}
 		clear(w.h)
