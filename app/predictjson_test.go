@@ -2,7 +2,11 @@ package app
 
 import (
 	"encoding/json"
+	"io"
 	"math"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -131,6 +135,51 @@ func TestAppendPredictResponseMatchesEncodingJSON(t *testing.T) {
 		r := predictResponse{Tags: []model.TagScore{{Tag: "t", Score: bad}}}
 		if _, ok := appendPredictResponse(nil, &r); ok {
 			t.Errorf("score %v: ok, but encoding/json refuses it", bad)
+		}
+	}
+}
+
+// TestPredictAnswerOnTheWire checks the hand-written answer through the
+// server: the headers c.JSON sent, and a body byte for byte what
+// encoding/json makes of the same values, for a title that takes the fast
+// reader and one that takes encoding/json (an escape).
+func TestPredictAnswerOnTheWire(t *testing.T) {
+	ts := startServer(t, newFake())
+	for _, body := range []string{`{"title": "php sql"}`, `{"title": "php\u0020sql"}`, `{"title": "c# linq <&>"}`} {
+		req, err := http.NewRequest(http.MethodPost, ts.URL+"/api/v1/predict", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s %v", body, res.StatusCode, got, err)
+		}
+		for k, want := range map[string]string{
+			"Content-Type":           "application/json; charset=utf-8",
+			"Content-Length":         strconv.Itoa(len(got)),
+			"X-Content-Type-Options": "nosniff",
+			"Referrer-Policy":        "same-origin",
+		} {
+			if v := res.Header.Values(k); len(v) != 1 || v[0] != want {
+				t.Errorf("%s: header %s = %q, want %q", body, k, v, want)
+			}
+		}
+		var r predictResponse
+		if err := json.Unmarshal(got, &r); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(r)
+		if string(got) != string(want) {
+			t.Errorf("%s: answer %s\nencoding/json %s", body, got, want)
+		}
+		if r.Title == "php sql" && len(r.Tags) != 2 {
+			t.Errorf("%s: tags %v, want php and sql", body, r.Tags)
 		}
 	}
 }
