@@ -2,15 +2,16 @@
 # Load test of the JSON API against its own floor, as `make bench-serve` runs
 # it: the real remla-app binary serving the real model, and wrk (16
 # connections, 1 thread) on GET /healthz and POST /api/v1/predict (bodies from
-# predict.lua) in alternating rounds against that one process. The machine is
-# shared, so single figures move a lot; the ratio predict/healthz of each
-# round, taken minutes apart at most, is the figure to read. Prints each
+# predict.lua) in alternating short rounds against that one process. The
+# machine is shared, so single figures move a lot, and the load moves within
+# seconds; the ratio predict/healthz of each round, its two halves seconds
+# apart, and the median over many rounds are the figures to read. Prints each
 # round's req/s and p99, the ratios (median, min, max), and the server's
 # resident memory (VmRSS from /proc): at start, after the warm-up, at the end,
 # and min/max sampled each second across all rounds.
 #
 # Settings (environment): MODEL (default models/latest.model, trained into
-# .run/bench-model when missing), ROUNDS (3), DURATION (10s per endpoint and
+# .run/bench-model when missing), ROUNDS (10), DURATION (3s per endpoint and
 # round), CONNECTIONS (16), THREADS (1: one thread drives 16 connections with
 # the least CPU), PORT (18181), SPLIT (1 on a machine with 2 or more cores:
 # the server runs on CPU 0 with GOMAXPROCS=1 and wrk on CPU 1, so the load
@@ -18,8 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-rounds=${ROUNDS:-3}
-duration=${DURATION:-10s}
+rounds=${ROUNDS:-10}
+duration=${DURATION:-3s}
 connections=${CONNECTIONS:-16}
 threads=${THREADS:-1}
 port=${PORT:-18181}
