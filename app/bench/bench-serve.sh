@@ -75,11 +75,28 @@ rss_before=$(rss_kb)
 ( while kill -0 "$pid" 2>/dev/null; do rss_kb >>"$work/rss.txt"; sleep 1; done ) &
 sampler=$!
 
-# bench script path -> the BENCH line of one wrk run
+# The server's CPU time (user + system, all threads), and the busy time of
+# the CPU it runs on (all of CPU 0 with SPLIT=1, else every CPU), in clock
+# ticks (/proc/<pid>/stat, /proc/stat).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+server_cpu=$([ "$split" = 1 ] && echo cpu0 || echo cpu)
+busy_ticks() { awk -v c="$server_cpu" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+tck=$(getconf CLK_TCK)
+
+# bench script path -> the BENCH line of one wrk run, with the server's CPU
+# µs per request (cpu_us) and the share of the server's CPU that other
+# processes used meanwhile (others): on a shared machine req/s says how much
+# of the core the server got, cpu_us what a request costs it.
 bench() {
+  local c0 w0 c1 w1 line
+  c0=$(cpu_ticks) w0=$(busy_ticks)
   ${wrk_pin[@]+"${wrk_pin[@]}"} wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "app/bench/$1" \
     "http://127.0.0.1:$port$2" >"$work/wrk.txt"
-  grep '^BENCH ' "$work/wrk.txt"
+  c1=$(cpu_ticks) w1=$(busy_ticks)
+  line=$(grep '^BENCH ' "$work/wrk.txt")
+  awk -v l="$line" -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v tck="$tck" 'BEGIN {
+    split(l, f, /[ =]/); for (i = 2; i < length(f); i += 2) v[f[i]] = f[i + 1]
+    printf "%s cpu_us=%.1f others=%.3f\n", l, c / tck * 1e6 / v["requests"], (w - c) / tck / v["duration_s"] }'
 }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 errors() { echo $(( $(field "$1" errors_connect) + $(field "$1" errors_read) + $(field "$1" errors_write) + $(field "$1" errors_status) + $(field "$1" errors_timeout) )); }
@@ -96,8 +113,9 @@ for r in $(seq "$rounds"); do
     predict) p=$(bench predict.lua /api/v1/predict) ;;
     esac
   done
-  printf '%s %s %s %s %s %s %s %s\n' "$r" "$(field "$h" rps)" "$(field "$h" p99_ms)" "$(errors "$h")" \
-    "$(field "$p" rps)" "$(field "$p" p99_ms)" "$(field "$p" max_ms)" "$(errors "$p")" >>"$work/rounds.txt"
+  printf '%s %s %s %s %s %s %s %s %s %s %s %s\n' "$r" "$(field "$h" rps)" "$(field "$h" p99_ms)" "$(errors "$h")" \
+    "$(field "$p" rps)" "$(field "$p" p99_ms)" "$(field "$p" max_ms)" "$(errors "$p")" \
+    "$(field "$h" cpu_us)" "$(field "$p" cpu_us)" "$(field "$h" others)" "$(field "$p" others)" >>"$work/rounds.txt"
 done
 kill "$sampler" 2>/dev/null || true
 sampler=
@@ -112,7 +130,6 @@ model_p99=$(awk -F'[{}" ]+' '/^predict_latency_seconds_bucket/ {le[n++] = $3; c[
   /^predict_latency_seconds_count/ {total = $NF}
   END {for (i = 0; i < n; i++) if (c[le[i]] >= 0.99 * total) {print le[i]; exit}}' "$work/metrics.txt")
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 cat <<REPORT
 
@@ -122,14 +139,23 @@ model:          $model
 cpus:           $([ "$split" = 1 ] && echo "server on CPU 0 (GOMAXPROCS=1), wrk on CPU 1 (SPLIT=1)" || echo "server and wrk share every core (SPLIT=0)")
 load average:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min, at the end)
 
-round  healthz req/s  p99 ms  errors | predict req/s  p99 ms  max ms  errors | predict/healthz
+                 healthz                              | predict                                     | predict/healthz
+round  req/s  p99 ms  err  CPU µs/req  others    |  req/s  p99 ms  max ms  err  CPU µs/req  others |  req/s  CPU
 REPORT
-awk '{printf "%5d  %13.0f  %6.2f  %6d | %13.0f  %6.2f  %6.2f  %6d | %.3f\n", $1, $2, $3, $4, $5, $6, $7, $8, $5 / $2}' "$work/rounds.txt"
+awk '{printf "%5d  %5.0f  %6.2f  %3d  %10.1f  %5.1f %%   |  %5.0f  %6.2f  %6.2f  %3d  %10.1f  %5.1f %% |  %.3f  %.3f\n",
+  $1, $2, $3, $4, $9, 100 * $11, $5, $6, $7, $8, $10, 100 * $12, $5 / $2, $9 / $10}' "$work/rounds.txt"
+stats() { # awk expression over a round's columns -> "median X, min Y, max Z"
+  awk "{print $1}" "$work/rounds.txt" | sort -n | awk -v f="$2" '{v[NR] = $1} END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "median " f ", min " f ", max " f, m, v[1], v[NR] }'
+}
 cat <<REPORT
 
-ratio:          median $(awk '{print $5 / $2}' "$work/rounds.txt" | median | xargs printf '%.3f'), min $(awk '{print $5 / $2}' "$work/rounds.txt" | sort -n | head -1 | xargs printf '%.3f'), max $(awk '{print $5 / $2}' "$work/rounds.txt" | sort -n | tail -1 | xargs printf '%.3f') (predict req/s / healthz req/s, per round)
-healthz:        median $(awk '{print $2}' "$work/rounds.txt" | median | xargs printf '%.0f') req/s, p99 median $(awk '{print $3}' "$work/rounds.txt" | median) ms
-predict:        median $(awk '{print $5}' "$work/rounds.txt" | median | xargs printf '%.0f') req/s, p99 median $(awk '{print $6}' "$work/rounds.txt" | median) ms, worst $(awk '{print $6}' "$work/rounds.txt" | sort -n | tail -1) ms (wrk, end to end); server counted num_pred=$num_pred, incl. 3 s warm-up
+ratio req/s:    $(stats '$5 / $2' %.3f) (predict req/s / healthz req/s, per round: the goal's figure)
+ratio CPU:      $(stats '$9 / $10' %.3f) (healthz / predict server CPU per request: the req/s ratio the server gets with its core to itself)
+healthz:        $(stats '$2' %.0f) req/s; p99 $(stats '$3' %.2f) ms; CPU $(stats '$9' %.1f) µs/req
+predict:        $(stats '$5' %.0f) req/s; p99 $(stats '$6' %.2f) ms; CPU $(stats '$10' %.1f) µs/req (wrk, end to end); server counted num_pred=$num_pred, incl. 3 s warm-up
+others:         other processes kept the server's CPU busy $(stats '100 * ($11 + $12) / 2' %.1f) % of each round (/proc/stat less the server's own time): the machine's noise
 model p99:      <= $model_p99 s (predict_latency_seconds bucket holding 99 % of predictions)
 RSS (VmRSS):    start $(mb "$rss_start") MB, after warm-up $(mb "$rss_before") MB, end $(mb "$rss_after") MB, during min $(mb "$rss_min") / max $(mb "$rss_max") MB
 REPORT
