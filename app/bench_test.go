@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -67,17 +68,23 @@ func BenchmarkMetricsScrape(b *testing.B) {
 	}
 }
 
-// benchTitles are the bodies app/bench/predict.lua sends, so the
-// in-process figures and `make bench-serve` exercise the same titles.
-var benchTitles = []string{
-	"How to parse JSON in Python",
-	"Segmentation fault when using std::vector in C++",
-	"Java NullPointerException when calling a method on a list",
-	"How to center a div horizontally with CSS",
-	"jQuery click event not firing on dynamically added element",
-	"PHP mysqli prepared statement returns no rows",
-	"Convert string to datetime in C#",
-	"How do I undo the most recent commits in Git",
+// benchTitles are the titles app/bench/predict.lua sends (one a line in
+// its table, quoted), so the in-process figures and `make bench-serve`
+// exercise the same requests.
+func benchTitles(b *testing.B) []string {
+	b.Helper()
+	src, err := os.ReadFile(filepath.Join("bench", "predict.lua"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var titles []string
+	for _, m := range regexp.MustCompile(`(?m)^\s+"([^"]+)",$`).FindAllStringSubmatch(string(src), -1) {
+		titles = append(titles, m[1])
+	}
+	if len(titles) == 0 {
+		b.Fatal("no titles in bench/predict.lua")
+	}
+	return titles
 }
 
 // discardWriter is a ResponseWriter that keeps nothing but the status, so
@@ -126,8 +133,9 @@ func serveSerial(b *testing.B, h http.Handler, method, path string, bodies []str
 func BenchmarkServeSerial(b *testing.B) {
 	s := benchServer(b)
 	h := s.Handler()
-	bodies := make([]string, len(benchTitles))
-	for i, t := range benchTitles {
+	titles := benchTitles(b)
+	bodies := make([]string, len(titles))
+	for i, t := range titles {
 		bodies[i] = `{"title": "` + t + `"}`
 	}
 	b.Run("healthz", func(b *testing.B) { serveSerial(b, h, http.MethodGet, "/healthz", nil, http.StatusOK) })
@@ -136,7 +144,7 @@ func BenchmarkServeSerial(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			s.cfg.Predictor.Predict(benchTitles[i%len(benchTitles)])
+			s.cfg.Predictor.Predict(titles[i%len(titles)])
 			i++
 		}
 	})
