@@ -78,7 +78,7 @@ bench-train: ## training time and peak memory, Go beside scikit-learn
 	bash training/bench/bench-train.sh
 
 .PHONY: bench-serve
-bench-serve: ## load the JSON API with wrk (16 connections, 30 s), then SQLite beside PostgreSQL (bench-store.sh)
+bench-serve: ## wrk on GET /healthz beside POST /api/v1/predict, one pinned server, their ratio; then SQLite beside PostgreSQL (bench-store.sh)
 	REMLA_DEPS_BENCH=1 test/deps.sh
 	bash app/bench/bench-serve.sh
 	bash app/bench/bench-store.sh

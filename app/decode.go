@@ -13,19 +13,36 @@ import (
 // decodeJSON reads one JSON object from r into dst. Every failure becomes an
 // apiError that says what is wrong and, where it can, which field.
 func decodeJSON(r *http.Request, limit int64, dst any) *apiError {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			return tooLarge(limit)
-		}
-		return badRequest("", "could not read the request body: %v", err)
+	buf := getBuf()
+	defer putBuf(buf)
+	body, e := readBody(r, limit, buf)
+	if e != nil {
+		return e
 	}
+	return unmarshalBody(body, dst)
+}
+
+// readBody reads r's body into buf and checks that it is non-empty UTF-8.
+func readBody(r *http.Request, limit int64, buf *bytes.Buffer) ([]byte, *apiError) {
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return nil, tooLarge(limit)
+		}
+		return nil, badRequest("", "could not read the request body: %v", err)
+	}
+	body := buf.Bytes()
 	if !utf8.Valid(body) {
-		return badRequest("", "the request body is not valid UTF-8; send UTF-8 encoded JSON")
+		return nil, badRequest("", "the request body is not valid UTF-8; send UTF-8 encoded JSON")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return badRequest("", "the request body is empty; send a JSON object")
+		return nil, badRequest("", "the request body is empty; send a JSON object")
 	}
+	return body, nil
+}
+
+// unmarshalBody decodes the one JSON object body holds into dst, refusing
+// unknown fields and anything after the object.
+func unmarshalBody(body []byte, dst any) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {

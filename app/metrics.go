@@ -3,6 +3,7 @@ package app
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,12 +39,14 @@ type metrics struct {
 	otherHappy, otherUnhappy atomic.Uint64
 	latency                  prometheus.Histogram
 	requests                 *prometheus.CounterVec
+	requestsMu               sync.RWMutex
+	requestsByKey            map[requestKey]prometheus.Counter
 	rateLimited              *prometheus.CounterVec
 	crossSiteRefused         prometheus.Counter
 }
 
 func newMetrics(modelVersion, color string, health *storeHealth) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+	m := &metrics{reg: prometheus.NewRegistry(), requestsByKey: map[requestKey]prometheus.Counter{}}
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rate_limited_total",
 		Help: "Requests refused with 429 because one client sent too many, by what they asked for (predictions or answers).",
@@ -154,5 +157,31 @@ func (m *metrics) countRequests(c *gin.Context) {
 	default:
 		method = "other"
 	}
-	m.requests.WithLabelValues(method, route, strconv.Itoa(c.Writer.Status())).Inc()
+	m.requestCounter(method, route, c.Writer.Status()).Inc()
+}
+
+// requestKey names one child of http_requests_total.
+type requestKey struct {
+	method, route string
+	code          int
+}
+
+// requestCounter returns the http_requests_total child for the labels,
+// curried once and kept: a request then costs one map lookup under a read
+// lock, not the label hashing and code formatting of WithLabelValues. The
+// set is as bounded as the labels are (methods folded, route patterns,
+// status codes).
+func (m *metrics) requestCounter(method, route string, code int) prometheus.Counter {
+	k := requestKey{method, route, code}
+	m.requestsMu.RLock()
+	c, ok := m.requestsByKey[k]
+	m.requestsMu.RUnlock()
+	if ok {
+		return c
+	}
+	c = m.requests.WithLabelValues(method, route, strconv.Itoa(code))
+	m.requestsMu.Lock()
+	m.requestsByKey[k] = c
+	m.requestsMu.Unlock()
+	return c
 }

@@ -33,12 +33,14 @@ func checkTitle(title string) (string, *apiError) {
 	return t, nil
 }
 
-// predict tags a checked title, counts it and signs its id.
-func (s *Server) predict(title string) *prediction {
+// predict tags a checked title, counts it and signs its id. It returns the
+// prediction by value: callers read a few fields and drop it, so it need
+// not live on the heap.
+func (s *Server) predict(title string) prediction {
 	start := time.Now()
 	tags := s.cfg.Predictor.Predict(title)
 	s.metrics.observePrediction(time.Since(start), len(tags))
-	return &prediction{ID: s.ids.issue(title, tags, start), Title: title, Tags: tags,
+	return prediction{ID: s.ids.issue(title, tags, start), Title: title, Tags: tags,
 		ModelVersion: s.version, Color: s.cfg.Color, At: start}
 }
 

@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# Load test of the JSON API, as `make bench-serve` runs it:
-#   wrk, 16 connections, 1 thread, 30 s, POST /api/v1/predict (body from predict.lua)
-# against the real remla-app binary serving the real model. Prints req/s,
-# latency percentiles, errors and the server's resident memory (VmRSS from
-# /proc) before, during (min/max, sampled each second) and after the run.
+# Load test of the JSON API against its own floor, as `make bench-serve` runs
+# it: the real remla-app binary serving the real model, and wrk (16
+# connections, 1 thread) on GET /healthz and POST /api/v1/predict (bodies from
+# predict.lua) in alternating short rounds against that one process. The
+# machine is shared, so single figures move a lot, and the load moves within
+# seconds; the ratio predict/healthz of each round, its two halves seconds
+# apart, and the median over many rounds are the figures to read. Prints each
+# round's req/s and p99, the ratios (median, min, max), and the server's
+# resident memory (VmRSS from /proc): at start, after the warm-up, at the end,
+# and min/max sampled each second across all rounds.
 #
 # Settings (environment): MODEL (default models/latest.model, trained into
-# .run/bench-model when missing), DURATION (30s), CONNECTIONS (16),
-# THREADS (1: wrk shares the 2 cores with the server, and one thread drives 16
-# connections with the least CPU taken from it), PORT (18181),
-# SPLIT (1 on a machine with 2 or more cores: the server runs on CPU 0 with
-# GOMAXPROCS=1 and wrk on CPU 1, so the load generator does not steal the
-# server's core and inflate its tail latency; 0: both share every core).
+# .run/bench-model when missing), ROUNDS (10), DURATION (3s per endpoint and
+# round), CONNECTIONS (16), THREADS (1: one thread drives 16 connections with
+# the least CPU), PORT (18181), SPLIT (1 on a machine with 2 or more cores:
+# the server runs on CPU 0 with GOMAXPROCS=1 and wrk on CPU 1, so the load
+# generator does not steal the server's core; 0: both share every core).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-duration=${DURATION:-30s}
+rounds=${ROUNDS:-10}
+duration=${DURATION:-3s}
 connections=${CONNECTIONS:-16}
 threads=${THREADS:-1}
 port=${PORT:-18181}
@@ -44,7 +49,12 @@ fi
 ${server_pin[@]+"${server_pin[@]}"} bin/remla-app -model "$model" -addr "127.0.0.1:$port" -color blue -feedback-db "$work/feedback.db" \
   -log-format json >"$work/server.log" 2>&1 &
 pid=$!
-cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+sampler=
+cleanup() {
+  [ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 trap cleanup EXIT
 
 for _ in $(seq 100); do
@@ -56,16 +66,59 @@ curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
 rss_start=$(rss_kb)
-# Warm up (JIT-free Go, but fills the prediction cache and the pools).
+# Warm up: the pools, the heap at its working size, the connections' buffers.
 wrk -t1 -c4 -d3s -s app/bench/predict.lua "http://127.0.0.1:$port/api/v1/predict" >/dev/null
+wrk -t1 -c4 -d1s -s app/bench/healthz.lua "http://127.0.0.1:$port/healthz" >/dev/null
 rss_before=$(rss_kb)
 
 : >"$work/rss.txt"
 ( while kill -0 "$pid" 2>/dev/null; do rss_kb >>"$work/rss.txt"; sleep 1; done ) &
 sampler=$!
-${wrk_pin[@]+"${wrk_pin[@]}"} wrk -t"$threads" -c"$connections" -d"$duration" --latency -s app/bench/predict.lua \
-  "http://127.0.0.1:$port/api/v1/predict" | tee "$work/wrk.txt"
+
+# The server's CPU time (user + system, all threads), and the busy time of
+# the CPU it runs on (all of CPU 0 with SPLIT=1, else every CPU), in clock
+# ticks (/proc/<pid>/stat, /proc/stat).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+server_cpu=$([ "$split" = 1 ] && echo cpu0 || echo cpu)
+busy_ticks() { awk -v c="$server_cpu" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+tck=$(getconf CLK_TCK)
+
+# bench script path -> the BENCH line of one wrk run, with the server's CPU
+# µs per request (cpu_us) and the share of the server's CPU that other
+# processes used meanwhile (others): on a shared machine req/s says how much
+# of the core the server got, cpu_us what a request costs it.
+bench() {
+  local c0 w0 c1 w1 line
+  c0=$(cpu_ticks) w0=$(busy_ticks)
+  ${wrk_pin[@]+"${wrk_pin[@]}"} wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "app/bench/$1" \
+    "http://127.0.0.1:$port$2" >"$work/wrk.txt"
+  c1=$(cpu_ticks) w1=$(busy_ticks)
+  line=$(grep '^BENCH ' "$work/wrk.txt")
+  awk -v l="$line" -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v tck="$tck" 'BEGIN {
+    split(l, f, /[ =]/); for (i = 2; i < length(f); i += 2) v[f[i]] = f[i + 1]
+    printf "%s cpu_us=%.1f others=%.3f\n", l, c / tck * 1e6 / v["requests"], (w - c) / tck / v["duration_s"] }'
+}
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+errors() { echo $(( $(field "$1" errors_connect) + $(field "$1" errors_read) + $(field "$1" errors_write) + $(field "$1" errors_status) + $(field "$1" errors_timeout) )); }
+
+: >"$work/rounds.txt"
+for r in $(seq "$rounds"); do
+  # Alternate which goes first, so a trend in the machine's load does not
+  # favour one endpoint.
+  order=(healthz predict)
+  [ $((r % 2)) = 0 ] && order=(predict healthz)
+  for what in "${order[@]}"; do
+    case $what in
+    healthz) h=$(bench healthz.lua /healthz) ;;
+    predict) p=$(bench predict.lua /api/v1/predict) ;;
+    esac
+  done
+  printf '%s %s %s %s %s %s %s %s %s %s %s %s\n' "$r" "$(field "$h" rps)" "$(field "$h" p99_ms)" "$(errors "$h")" \
+    "$(field "$p" rps)" "$(field "$p" p99_ms)" "$(field "$p" max_ms)" "$(errors "$p")" \
+    "$(field "$h" cpu_us)" "$(field "$p" cpu_us)" "$(field "$h" others)" "$(field "$p" others)" >>"$work/rounds.txt"
+done
 kill "$sampler" 2>/dev/null || true
+sampler=
 rss_after=$(rss_kb)
 rss_min=$(sort -n "$work/rss.txt" | head -1)
 rss_max=$(sort -n "$work/rss.txt" | tail -1)
@@ -76,23 +129,33 @@ num_pred=$(awk '$1 == "num_pred" {print $2}' "$work/metrics.txt")
 model_p99=$(awk -F'[{}" ]+' '/^predict_latency_seconds_bucket/ {le[n++] = $3; c[$3] = $NF}
   /^predict_latency_seconds_count/ {total = $NF}
   END {for (i = 0; i < n; i++) if (c[le[i]] >= 0.99 * total) {print le[i]; exit}}' "$work/metrics.txt")
-
-line=$(grep '^BENCH ' "$work/wrk.txt")
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
-errors=$(( $(field errors_connect) + $(field errors_read) + $(field errors_write) + $(field errors_status) + $(field errors_timeout) ))
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 cat <<REPORT
 
-== bench-serve: POST /api/v1/predict, $connections connections, $threads wrk threads, $duration ==
+== bench-serve: GET /healthz beside POST /api/v1/predict, one server, $rounds rounds of $duration each, $connections connections, $threads wrk threads ==
 machine:        $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')
 model:          $model
 cpus:           $([ "$split" = 1 ] && echo "server on CPU 0 (GOMAXPROCS=1), wrk on CPU 1 (SPLIT=1)" || echo "server and wrk share every core (SPLIT=0)")
-requests:       $(field requests) in $(field duration_s) s (server counted num_pred=$num_pred, incl. 3 s warm-up)
-throughput:     $(field rps) req/s
-latency:        p50 $(field p50_ms) ms, p90 $(field p90_ms) ms, p99 $(field p99_ms) ms, max $(field max_ms) ms (wrk, end to end)
-model p99:      <= $model_p99 s (predict_latency_seconds bucket holding 99 % of predictions)
 load average:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min, at the end)
-errors:         $errors (connect $(field errors_connect), read $(field errors_read), write $(field errors_write), non-2xx $(field errors_status), timeout $(field errors_timeout))
-RSS (VmRSS):    start $(mb "$rss_start") MB, before $(mb "$rss_before") MB, after $(mb "$rss_after") MB, during min $(mb "$rss_min") / max $(mb "$rss_max") MB
+
+                 healthz                              | predict                                     | predict/healthz
+round  req/s  p99 ms  err  CPU µs/req  others    |  req/s  p99 ms  max ms  err  CPU µs/req  others |  req/s  CPU
+REPORT
+awk '{printf "%5d  %5.0f  %6.2f  %3d  %10.1f  %5.1f %%   |  %5.0f  %6.2f  %6.2f  %3d  %10.1f  %5.1f %% |  %.3f  %.3f\n",
+  $1, $2, $3, $4, $9, 100 * $11, $5, $6, $7, $8, $10, 100 * $12, $5 / $2, $9 / $10}' "$work/rounds.txt"
+stats() { # awk expression over a round's columns -> "median X, min Y, max Z"
+  awk "{print $1}" "$work/rounds.txt" | sort -n | awk -v f="$2" '{v[NR] = $1} END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "median " f ", min " f ", max " f, m, v[1], v[NR] }'
+}
+cat <<REPORT
+
+ratio req/s:    $(stats '$5 / $2' %.3f) (predict req/s / healthz req/s, per round: the goal's figure)
+ratio CPU:      $(stats '$9 / $10' %.3f) (healthz / predict server CPU per request: the req/s ratio the server gets with its core to itself)
+healthz:        $(stats '$2' %.0f) req/s; p99 $(stats '$3' %.2f) ms; CPU $(stats '$9' %.1f) µs/req
+predict:        $(stats '$5' %.0f) req/s; p99 $(stats '$6' %.2f) ms; CPU $(stats '$10' %.1f) µs/req (wrk, end to end); server counted num_pred=$num_pred, incl. 3 s warm-up
+others:         other processes kept the server's CPU busy $(stats '100 * ($11 + $12) / 2' %.1f) % of each round (/proc/stat less the server's own time): the machine's noise
+model p99:      <= $model_p99 s (predict_latency_seconds bucket holding 99 % of predictions)
+RSS (VmRSS):    start $(mb "$rss_start") MB, after warm-up $(mb "$rss_before") MB, end $(mb "$rss_after") MB, during min $(mb "$rss_min") / max $(mb "$rss_max") MB
 REPORT
