@@ -26,7 +26,8 @@ func TestStandbyScaleDownAndColdRollback(t *testing.T) {
 	if err := d.Init(ctx, "1.0.0", quick); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, Bake: time.Second}); err != nil {
+	// A bake window long enough that status is read inside it, on a busy node too.
+	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, Bake: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	// While green bakes, blue stays warm: it is the rollback target.

@@ -75,11 +75,12 @@ func TestRemlactlOnCluster(t *testing.T) {
 		t.Errorf("off a terminal the progress must be plain log lines: %q", r.stderr)
 	}
 
-	// A version that never becomes ready: exit 3, the pods and why, traffic stays.
-	r = run(t, kc, ns, "deploy", "blue", "9.0.0", "--pod-label", "remla.test/never-ready=true", "--replicas", "1", "--timeout", "30s")
+	// A version whose image cannot be pulled: exit 3 well before the
+	// timeout, the pods and why, traffic stays.
+	r = run(t, kc, ns, "deploy", "blue", "9.0.0", "--pod-label", "remla.test/never-ready=true", "--replicas", "1", "--timeout", "3m")
 	line := lastLine(r.stderr)
-	if r.code != 3 || !strings.HasPrefix(line, "remlactl: blue 9.0.0 not ready after") || !strings.Contains(line, "pod remla-blue-") ||
-		!strings.Contains(line, "ImagePull") || !strings.Contains(line, "traffic stays on green") { // ErrImagePull, then ImagePullBackOff
+	if r.code != 3 || !strings.HasPrefix(line, "remlactl: blue 9.0.0 failed after") || !strings.Contains(line, "cannot be pulled") ||
+		!strings.Contains(line, "pod remla-blue-") || !strings.Contains(line, "ImagePull") || !strings.Contains(line, "traffic stays on green") { // ErrImagePull, then ImagePullBackOff
 		t.Errorf("never-ready deploy: exit %d, last line %q", r.code, line)
 	}
 
