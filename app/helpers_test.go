@@ -135,11 +135,11 @@ func send(t *testing.T, method, target, contentType, body string, header map[str
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.StatusCode, readBody(t, res)
+	return res.StatusCode, responseBody(t, res)
 }
 
-// readBody reads res's body and closes it.
-func readBody(t *testing.T, res *http.Response) string {
+// responseBody reads res's body and closes it.
+func responseBody(t *testing.T, res *http.Response) string {
 	t.Helper()
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)

@@ -18,7 +18,7 @@ func postForm(t *testing.T, target string, form url.Values) (int, string, string
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.StatusCode, res.Header.Get("Location"), readBody(t, res)
+	return res.StatusCode, res.Header.Get("Location"), responseBody(t, res)
 }
 
 // TestPageWithoutJavaScript walks the page's plain-HTML flow: post a

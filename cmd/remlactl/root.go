@@ -53,7 +53,8 @@ out, 4 conflict or locked, 5 refused by a promotion gate, 130 interrupted twice.
 	pf.StringP("namespace", "n", "", "namespace (default: remla.yaml, then the context's namespace, then \"default\")")
 	pf.String("config", os.Getenv("REMLA_CONFIG"), "remla.yaml with release names, labels, chart and ports (default $REMLA_CONFIG, else REMLA's defaults)")
 	pf.Duration("timeout", 5*time.Minute, "give up after this long")
-	pf.BoolP("verbose", "v", false, "log debug lines, including Helm's")
+	pf.String("log-level", "info", "debug, info, warn or error")
+	pf.BoolP("verbose", "v", false, "log debug lines, including Helm's (--log-level debug)")
 	pf.String("log-format", logging.FormatAuto, "text, json, or auto (text on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInitCmd(), newDeployCmd(), newSwitchCmd(), newRollbackCmd(), newUndeployCmd(), newStatusCmd(),
@@ -118,14 +119,14 @@ func newDeployer(cmd *cobra.Command, log *slog.Logger, ns, identity string) (*de
 // loggerFor is the logger of --log-format on stderr, debug lines only with
 // -v: the one constructor of all three binaries (cmd/internal/logging).
 func loggerFor(cmd *cobra.Command) (*slog.Logger, error) {
-	level := "info"
+	level, _ := cmd.Flags().GetString("log-level")
 	if v, _ := cmd.Flags().GetBool("verbose"); v {
 		level = "debug"
 	}
 	format, _ := cmd.Flags().GetString("log-format")
 	log, err := logging.New(cmd.ErrOrStderr(), level, format)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--log-format: %w", err)}
+		return nil, usageError{err}
 	}
 	return log, nil
 }

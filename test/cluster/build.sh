@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the test cluster (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok, kubelet, kube-proxy, and the real node's sandbox image
+# kube-scheduler, kubelet, kube-proxy, and the real node's sandbox image
 # pause.tar) and the alert loop's Prometheus (with the Kubernetes service
 # discovery, which Debian's package lacks) once into a cache outside the
-# repository and reuses it.
-# Usage: test/cluster/build.sh             build what is missing; prints the bin directory on the last line
-#        test/cluster/build.sh --bin-dir   print the bin directory; exit 1 (building nothing) if a binary is missing
+# repository and reuses it. kwok, the fake node of `cluster.sh up --kwok`, is
+# built only when asked for: no test of the project needs it.
+# Usage: test/cluster/build.sh [--kwok]            build what is missing; prints the bin directory on the last line
+#        test/cluster/build.sh --bin-dir [--kwok]  print the bin directory; exit 1 (building nothing) if a binary is missing
 # A binary appears under its final name only once completely written, and a lock
 # in the cache makes a second build wait for the first instead of building twice.
 set -euo pipefail
@@ -15,11 +16,19 @@ ETCD_VERSION=v3.7.0
 KWOK_VERSION=v0.8.0
 cache=${REMLA_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/remla/cluster/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION}
 bin=$cache/bin
-names="etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubelet kube-proxy pause prometheus"
+bin_dir_only= with_kwok=
+for a in "$@"; do
+  case $a in
+    --bin-dir) bin_dir_only=1 ;;
+    --kwok) with_kwok=1 ;;
+    *) sed -n '8,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+names="etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy pause prometheus${with_kwok:+ kwok}"
 log() { printf '[cluster-build] %s\n' "$*" >&2; }
 complete() { for n in $names; do [ -x "$bin/$n" ] || return 1; done; [ -f "$bin/pause.tar" ]; }
 
-if [ "${1:-}" = --bin-dir ]; then
+if [ -n "$bin_dir_only" ]; then
   echo "$bin"
   complete
   exit
@@ -53,7 +62,7 @@ build_one kube-controller-manager "$here/tools/kube" k8s.io/kubernetes/cmd/kube-
 build_one kube-scheduler "$here/tools/kube" k8s.io/kubernetes/cmd/kube-scheduler "$ver_flags"
 build_one kubelet "$here/tools/kube" k8s.io/kubernetes/cmd/kubelet "$ver_flags"
 build_one kube-proxy "$here/tools/kube" k8s.io/kubernetes/cmd/kube-proxy "$ver_flags"
-if [ ! -x "$bin/kwok" ]; then
+if [ -n "$with_kwok" ] && [ ! -x "$bin/kwok" ]; then
   log "kwok: building"
   start=$SECONDS
   tmp=$(mktemp -d "$cache/kwok-build.XXXXXX") # same file system, so the mv below is atomic

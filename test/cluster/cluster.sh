@@ -20,7 +20,7 @@ dir=$(realpath -m -- "$2")
 case $cmd in
   up)
     mkdir -p "$dir"
-    bin=$("$here/build.sh" | tail -n 1)
+    bin=$("$here/build.sh" ${kwok:+--kwok} | tail -n 1)
     set -- up -bin "$bin" $kwok "$dir" ;;
   down | status | check) set -- "$cmd" "$dir" ;;
   *) usage ;;

@@ -26,8 +26,8 @@ type Options struct {
 	// kubeconfig. Up removes only the entries it made itself.
 	Dir string
 	// BinDir holds etcd, kube-apiserver, kube-controller-manager,
-	// kube-scheduler, kwok, kubelet, kube-proxy and pause.tar
-	// (test/cluster/build.sh prints it).
+	// kube-scheduler, kubelet, kube-proxy and pause.tar, and kwok for a fake
+	// node (test/cluster/build.sh [--kwok] prints it).
 	BinDir string
 	// RealNode runs a real node (containerd, kubelet, kube-proxy) in place
 	// of kwok's fake one. There is one per machine: Up fails with

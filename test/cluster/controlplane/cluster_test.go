@@ -35,11 +35,36 @@ func processesIn(t *testing.T, dir string) []string {
 	return processesMentioning(dir)
 }
 
-func TestUpReuseRestartDown(t *testing.T) {
+// kwokBin returns the bin directory when kwok has been built into it
+// (`test/cluster/build.sh --kwok`, or `cluster.sh up --kwok`), and skips the
+// test otherwise, also under CI: kwok's fake node is an option of the
+// harness that no test of the project needs, so `make test` does not build it.
+func kwokBin(t *testing.T) string {
+	t.Helper()
 	bin := binDir(t)
+	if _, err := os.Stat(filepath.Join(bin, Kwok)); err != nil {
+		t.Skip("kwok is not built (it is optional): run test/cluster/build.sh --kwok to test the fake node")
+	}
+	return bin
+}
+
+// TestUpReuseRestartDown: up, a second up reuses the cluster, a dead
+// component makes it unhealthy and the next up starts afresh, down stops
+// everything; with the machine's real node, and with kwok's fake one when
+// kwok is built.
+func TestUpReuseRestartDown(t *testing.T) {
+	t.Run("real node", func(t *testing.T) {
+		bin := binDir(t)
+		realNodeFree(t)
+		upReuseRestartDown(t, bin, true)
+	})
+	t.Run("kwok", func(t *testing.T) { upReuseRestartDown(t, kwokBin(t), false) })
+}
+
+func upReuseRestartDown(t *testing.T, bin string, real bool) {
 	dir := t.TempDir()
 	var log bytes.Buffer
-	o := Options{Dir: dir, BinDir: bin, Log: &log}
+	o := Options{Dir: dir, BinDir: bin, RealNode: real, Log: &log}
 	t.Cleanup(func() {
 		if err := Down(context.Background(), dir, nil); err != nil {
 			t.Errorf("cleanup: %v", err)
@@ -52,19 +77,20 @@ func TestUpReuseRestartDown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("up: %v\n%s", err, log.String())
 	}
-	if len(st.Processes) != len(Components) {
-		t.Fatalf("state lists %d processes, want %d", len(st.Processes), len(Components))
+	want := components(real)
+	if len(st.Processes) != len(want) {
+		t.Fatalf("state lists %d processes, want %d", len(st.Processes), len(want))
 	}
 	for i, p := range st.Processes {
-		if p.Name != Components[i] || !alive(p) {
-			t.Errorf("process %d: %s pid %d alive %v; want %s alive", i, p.Name, p.PID, alive(p), Components[i])
+		if p.Name != want[i] || !alive(p) {
+			t.Errorf("process %d: %s pid %d alive %v; want %s alive", i, p.Name, p.PID, alive(p), want[i])
 		}
 	}
 	c, err := newClient(KubeconfigPath(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.usable(ctx, false); err != nil {
+	if err := c.usable(ctx, real); err != nil {
 		t.Fatalf("cluster not usable after up: %v", err)
 	}
 	if !strings.HasPrefix(st.Server, "https://127.0.0.1:") || !strings.HasPrefix(st.EtcdURL, "http://127.0.0.1:") {
@@ -82,20 +108,21 @@ func TestUpReuseRestartDown(t *testing.T) {
 		}
 	}
 
-	// A component that died makes the cluster unhealthy; up then starts afresh.
-	kwok := st.Processes[len(st.Processes)-1]
-	if err := syscall.Kill(kwok.PID, syscall.SIGKILL); err != nil {
+	// A component that died (the last: kube-proxy or kwok) makes the
+	// cluster unhealthy; up then starts afresh.
+	last := st.Processes[len(st.Processes)-1]
+	if err := syscall.Kill(last.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if !waitDead(kwok, 5*time.Second) {
-		t.Fatal("kwok did not die")
+	if !waitDead(last, 5*time.Second) {
+		t.Fatalf("%s did not die", last.Name)
 	}
 	if _, err := Status(ctx, dir); err == nil {
-		t.Errorf("status is healthy with kwok dead")
+		t.Errorf("status is healthy with %s dead", last.Name)
 	}
 	fresh, err := Up(ctx, o)
 	if err != nil {
-		t.Fatalf("up after kwok died: %v\n%s", err, log.String())
+		t.Fatalf("up after %s died: %v\n%s", last.Name, err, log.String())
 	}
 	for _, p := range st.Processes {
 		if alive(p) {
@@ -124,8 +151,9 @@ func TestUpReuseRestartDown(t *testing.T) {
 
 func TestUpFailsFastWithLogTail(t *testing.T) {
 	bin := binDir(t)
+	realNodeFree(t)
 	dir := t.TempDir()
-	o := Options{Dir: dir, BinDir: bin, ExtraArgs: map[string][]string{APIServer: {"--no-such-flag"}}}
+	o := Options{Dir: dir, BinDir: bin, RealNode: true, ExtraArgs: map[string][]string{APIServer: {"--no-such-flag"}}}
 	t.Cleanup(func() { _ = Down(context.Background(), dir, nil) })
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -145,8 +173,10 @@ func TestUpFailsFastWithLogTail(t *testing.T) {
 
 func TestUpRejectsUnknownComponent(t *testing.T) {
 	bin := binDir(t)
+	realNodeFree(t)
 	dir := t.TempDir()
-	_, err := Up(t.Context(), Options{Dir: dir, BinDir: bin, ExtraArgs: map[string][]string{"kubelet": {"-v=2"}}})
+	// kwok is a component of the fake node only.
+	_, err := Up(t.Context(), Options{Dir: dir, BinDir: bin, RealNode: true, ExtraArgs: map[string][]string{Kwok: {"-v=2"}}})
 	if err == nil || !strings.Contains(err.Error(), "unknown component") {
 		t.Fatalf("up = %v, want an unknown component error", err)
 	}
@@ -154,6 +184,7 @@ func TestUpRejectsUnknownComponent(t *testing.T) {
 
 func TestUpRetriesWhenAPortIsTaken(t *testing.T) {
 	bin := binDir(t)
+	realNodeFree(t)
 	dir := t.TempDir()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -163,7 +194,7 @@ func TestUpRetriesWhenAPortIsTaken(t *testing.T) {
 	// etcd's metrics listener on a port that stays taken: every attempt fails
 	// the way a port stolen between choosing and binding does.
 	var log bytes.Buffer
-	o := Options{Dir: dir, BinDir: bin, Log: &log, ExtraArgs: map[string][]string{
+	o := Options{Dir: dir, BinDir: bin, RealNode: true, Log: &log, ExtraArgs: map[string][]string{
 		Etcd: {"--listen-metrics-urls=http://" + busy.Addr().String()},
 	}}
 	t.Cleanup(func() { _ = Down(context.Background(), dir, nil) })
