@@ -95,14 +95,14 @@ func TestSecondInterruptSaysWhatIsLeft(t *testing.T) {
 	t.Parallel()
 	kc := clustertest.Kubeconfig(t)
 	ns := clustertest.Namespace(t)
-	// 9.9.9 is not imported: its pull fails for real, so the deploy waits.
+	// 8.8.8 is never imported (9.9.9 is the deployer tests' broken model): its pull fails for real, so the deploy waits.
 	clustertest.AppImage(t, clustertest.Good, "1.0.0")
 	if r := run(t, kc, ns, "init", "1.0.0", "--timeout", "3m"); r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}
 	proxied, freeze := freezableProxy(t, kc)
 	cmd := exec.Command(testenv.Binary(t, "remlactl"), "--kubeconfig", proxied, "-n", ns, "--log-format", "text",
-		"deploy", "green", "9.9.9", "--pod-label", clustertest.NeverReadyLabel+"=true", "--replicas", "1", "--timeout", "3m")
+		"deploy", "green", "8.8.8", "--pod-label", clustertest.NeverReadyLabel+"=true", "--replicas", "1", "--timeout", "3m")
 	cmd.Env = append(os.Environ(), "REMLA_CONFIG="+clustertest.ConfigFile(t))
 	cmd.Stdout = io.Discard // the log is stderr's alone
 	p := testenv.Start(t, "remlactl", cmd)

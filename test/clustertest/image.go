@@ -101,6 +101,7 @@ func AppImage(t testing.TB, v AppVariant, refs ...string) {
 			full[i] = AppRepository + ":" + r
 		}
 	}
+	claimTags(t, node, v, full)
 	Import(t, node, img, full...)
 }
 

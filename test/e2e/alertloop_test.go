@@ -41,7 +41,7 @@ const (
 // fires from real traffic; fixed is a good version to put on green in place.
 const (
 	blueVersion  = "1.0.0"
-	greenVersion = "1.1.0"
+	greenVersion = "1.1.0-notags"
 	fixedVersion = "1.2.0"
 )
 
@@ -86,7 +86,7 @@ func newLoop(t *testing.T) *loop {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 
-	// The cluster: blue 1.0.0 (good), then green 1.1.0 (no tags) deployed and switched to.
+	// The cluster: blue 1.0.0 (good), then green 1.1.0-notags (no tags) deployed and switched to.
 	// Answers go to a real PostgreSQL in the namespace, shared by both colors.
 	d, cfg := postgresDeployer(t, kubeconfig, ns)
 	if err := d.Init(ctx, blueVersion, deployer.DeployOptions{Timeout: 2 * time.Minute}); err != nil {
