@@ -21,7 +21,8 @@ func TestStandbyScaleDownAndColdRollback(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	d := newTestDeployer(t, ns, "operator:ana")
 	zero := int32(0)
-	d.cfg.Standby = Standby{ScaleDownAfter: metav1.Duration{Duration: 2 * time.Second}, Replicas: &zero}
+	// Deadlines long enough to be read before they pass on a busy node.
+	d.cfg.Standby = Standby{ScaleDownAfter: metav1.Duration{Duration: 15 * time.Second}, Replicas: &zero}
 	ctx := testCtx(t)
 	if err := d.Init(ctx, "1.0.0", quick); err != nil {
 		t.Fatal(err)

@@ -62,18 +62,19 @@ func TestBakeWindowPromotes(t *testing.T) {
 	if err := d.Init(ctx, "1.0.0", quick); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, Bake: 2 * time.Second}); err != nil {
+	// A window long enough to be read inside it on a busy node.
+	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, Bake: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	g := standing(t, d, Green)
-	if g.Phase != Baking || g.Until.Sub(g.Since) != 2*time.Second || !strings.HasPrefix(g.Describe(g.Since), "baking (2s left)") {
+	if g.Phase != Baking || g.Until.Sub(g.Since) != 10*time.Second || !strings.HasPrefix(g.Describe(g.Since), "baking (10s left)") {
 		t.Fatalf("green right after its deploy: %+v (%s)", g, g.Describe(g.Since))
 	}
 	endpointColors(t, d, "green")
 	time.Sleep(time.Until(g.Until) + 100*time.Millisecond)
 
 	g = standing(t, d, Green)
-	if g.Phase != Stable || !g.Since.Equal(storedStanding(t, d, Green).Until) || !strings.Contains(g.Reason, "stayed active through its 2s bake window") {
+	if g.Phase != Stable || !g.Since.Equal(storedStanding(t, d, Green).Until) || !strings.Contains(g.Reason, "stayed active through its 10s bake window") {
 		t.Fatalf("green past its window, as read: %+v", g)
 	}
 	if s := storedStanding(t, d, Green); s.Phase != Baking {
@@ -89,7 +90,7 @@ func TestBakeWindowPromotes(t *testing.T) {
 	if s := storedStanding(t, d, Green); s.Phase != Stable || s != g {
 		t.Errorf("persisted %+v, read before %+v: want the same", s, g)
 	}
-	wantEvent(t, d, "Promoted", "Normal", "green 2.0.0 is stable", "stayed active through its 2s bake window")
+	wantEvent(t, d, "Promoted", "Normal", "green 2.0.0 is stable", "stayed active through its 10s bake window")
 	if recs, err := d.Reconcile(ctx); err != nil || len(recs) != 0 {
 		t.Errorf("a second reconcile: %+v %v, want nothing to write", recs, err)
 	}
@@ -116,7 +117,7 @@ func TestBakeWaitsOrSaysWhy(t *testing.T) {
 	if err := d.Init(ctx, "1", quick); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Deploy(ctx, Green, "2", DeployOptions{Timeout: rolloutTimeout, Bake: 2 * time.Second}); err != nil {
+	if err := d.Deploy(ctx, Green, "2", DeployOptions{Timeout: rolloutTimeout, Bake: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	var seen []Phase

@@ -28,7 +28,7 @@ const minMemoryLimit = 40 << 20
 func serve(ctx context.Context, c *config, getenv func(string) string, stderr io.Writer) error {
 	log, err := logging.New(stderr, c.logLevel, c.logFormat)
 	if err != nil {
-		return fmt.Errorf("-log-level/-log-format: %w", err)
+		return err // it names the flag
 	}
 	m, err := model.Load(c.modelPath) // its errors say how to get a model
 	if err != nil {

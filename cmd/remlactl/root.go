@@ -126,7 +126,7 @@ func loggerFor(cmd *cobra.Command) (*slog.Logger, error) {
 	format, _ := cmd.Flags().GetString("log-format")
 	log, err := logging.New(cmd.ErrOrStderr(), level, format)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{err} // it names the flag
 	}
 	return log, nil
 }

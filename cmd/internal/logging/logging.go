@@ -21,11 +21,11 @@ const (
 
 // New returns a logger writing to w. level is debug, info, warn or error;
 // format is auto (text when w is a terminal, JSON otherwise), text or json.
-// Its errors name the bad value and the accepted ones, for a flag's message.
+// Its errors name the flag (--log-level, --log-format), the bad value and the accepted ones.
 func New(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
@@ -39,7 +39,7 @@ func New(w io.Writer, level, format string) (*slog.Logger, error) {
 	case FormatJSON:
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("log format %q: use text, json or auto", format)
+	return nil, fmt.Errorf("--log-format %q: use text, json or auto", format)
 }
 
 // IsTerminal tells whether w is a terminal: live progress lines and text

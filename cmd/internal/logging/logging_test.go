@@ -17,8 +17,8 @@ func TestNew(t *testing.T) {
 		{name: "auto off a terminal is JSON", level: "info", format: "auto", wantJSON: true},
 		{name: "text", level: "info", format: "text"},
 		{name: "json", level: "debug", format: "json", wantJSON: true, debugShown: true},
-		{name: "bad level", level: "loud", format: "auto", wantErr: `log level "loud"`},
-		{name: "bad format", level: "info", format: "xml", wantErr: `log format "xml"`},
+		{name: "bad level", level: "loud", format: "auto", wantErr: `--log-level "loud"`},
+		{name: "bad format", level: "info", format: "xml", wantErr: `--log-format "xml"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
