@@ -148,8 +148,18 @@ func (d *Deployer) waitRollout(ctx context.Context, c Color, version string, pro
 			}
 		case apierrors.IsNotFound(err):
 			last = "waiting for the Deployment to be created"
-		case ctx.Err() == nil:
+		case ctx.Err() != nil:
+		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
 			return fmt.Errorf("watch rollout of %s: %w", name, err)
+		default:
+			// A busy or restarting API server, or the client's rate limiter
+			// refusing a wait that would pass the deadline: the rollout goes
+			// on, so read it again on the next tick, as kubectl rollout
+			// status does; the deadline still ends the wait.
+			d.log.Debug("reading the rollout failed; retrying", "color", c, "err", err)
+			if last == "" {
+				last = "reading the Deployment failed: " + err.Error()
+			}
 		}
 		select {
 		case <-ctx.Done():
