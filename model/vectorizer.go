@@ -91,6 +91,7 @@ func newVectorizer(cfg VectorizerConfig, all string, ends []uint32, idf []float6
 			nChars++
 		}
 	}
+	v.setIdxBits(len(ends))
 	v.words = tableFor(len(ends) - nChars)
 	if nChars > 0 {
 		v.chars = tableFor(nChars)
