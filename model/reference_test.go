@@ -2,7 +2,6 @@ package model_test
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -235,14 +234,10 @@ func FuzzTokens(f *testing.F) {
 	})
 }
 
-// testModel is $REMLA_TEST_MODEL, else models/latest.model; nil when there is neither.
+// testModel is the model at testModelPath; nil when there is none.
 func testModel(t *testing.T) *model.Model {
 	t.Helper()
-	path := os.Getenv("REMLA_TEST_MODEL")
-	if path == "" {
-		path = filepath.Join("..", "models", "latest.model")
-	}
-	m, err := model.Load(path)
+	m, err := model.Load(testModelPath())
 	if err != nil {
 		t.Logf("no model (%v): checking the fitted vectorizer only; run `make train` or set REMLA_TEST_MODEL", err)
 		return nil
