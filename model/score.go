@@ -1,6 +1,9 @@
 package model
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // Weight is an element type the scoring kernel reads: int8 (quantised, with a scale per feature
 // row), float32 (what a model file stores) or float64 (what training fits).
@@ -10,28 +13,74 @@ type Weight interface{ ~int8 | ~float32 | ~float64 }
 // weights per feature (W[j*len(z)+t] is the weight of feature j for tag t). When scale is not nil,
 // row j is multiplied by scale[j] (int8 weights). Sums are taken in float64, feature by feature in
 // x's order, so the same x and W give the same z bit for bit wherever they are scored.
+//
+// A title's rows are scattered over a weight matrix larger than the caches, and between two
+// requests a server's other work evicts them, so the kernel is bound by memory. It first loads
+// one element of every cache line of every row (touchRows): those loads do not depend on one
+// another, so the processor has many misses in flight at once instead of one row's at a time.
+// It then adds four rows per pass over z, which loads and stores each z[t] once per four
+// features; each z[t] still receives the same products in the same order.
 func AddRows[W Weight](z []float64, x *Sparse, w []W, scale []float32) {
 	nt := len(z)
-	for k, j := range x.Idx {
+	if nt == 0 {
+		return
+	}
+	touchRows(x.Idx, w, nt, scale)
+	row := func(k int) ([]W, float64) {
+		j := x.Idx[k]
 		v := x.Val[k]
 		if scale != nil {
 			v *= float64(scale[j])
 		}
-		row := w[int(j)*nt : int(j)*nt+nt]
-		z := z[:len(row)]
-		t := 0
-		for ; t+4 <= len(row); t += 4 {
-			r, s := row[t:t+4:t+4], z[t:t+4:t+4]
-			s[0] += v * float64(r[0])
-			s[1] += v * float64(r[1])
-			s[2] += v * float64(r[2])
-			s[3] += v * float64(r[3])
+		return w[int(j)*nt : int(j)*nt+nt], v
+	}
+	k := 0
+	for ; k+4 <= len(x.Idx); k += 4 {
+		r0, v0 := row(k)
+		r1, v1 := row(k + 1)
+		r2, v2 := row(k + 2)
+		r3, v3 := row(k + 3)
+		r0, r1, r2, r3 = r0[:nt], r1[:nt], r2[:nt], r3[:nt]
+		for t := range z {
+			s := z[t]
+			s += v0 * float64(r0[t])
+			s += v1 * float64(r1[t])
+			s += v2 * float64(r2[t])
+			s += v3 * float64(r3[t])
+			z[t] = s
 		}
-		for ; t < len(row); t++ {
-			z[t] += v * float64(row[t])
+	}
+	for ; k < len(x.Idx); k++ {
+		r, v := row(k)
+		r = r[:nt]
+		for t := range z {
+			z[t] += v * float64(r[t])
 		}
 	}
 }
+
+// touchRows loads an element of each cache line of the rows of features idx, and their scales.
+func touchRows[W Weight](idx []int32, w []W, nt int, scale []float32) {
+	var acc W
+	var accScale float32
+	step := max(1, 64/int(unsafe.Sizeof(acc)))
+	for _, j := range idx {
+		r := w[int(j)*nt : int(j)*nt+nt]
+		for t := 0; t < len(r); t += step {
+			acc += r[t]
+		}
+		acc += r[len(r)-1]
+		if scale != nil {
+			accScale += scale[j]
+		}
+	}
+	keep(acc, accScale)
+}
+
+// keep makes its arguments used, so the compiler keeps the loads that made them.
+//
+//go:noinline
+func keep[W Weight](W, float32) {}
 
 // Decision is a Rule ready to apply to logits (scores before the sigmoid): the one decision
 // function, used by Model.Predict, evaluation and rule tuning alike.

@@ -50,7 +50,8 @@ func TestAddRows(t *testing.T) {
 		w32[i] = float32(w)
 	}
 	q := QuantizeInt8(w32, nt)
-	x := &Sparse{Idx: []int32{3, 0, 17, 39, 8}, Val: []float64{0.5, -1.25, 2, 0.125, 1}}
+	// 11 features: two blocks of four rows and a tail of three.
+	x := &Sparse{Idx: []int32{3, 0, 17, 39, 8, 21, 5, 33, 12, 27, 1}, Val: []float64{0.5, -1.25, 2, 0.125, 1, 3.5, -0.75, 0.3, 1.7, -2.2, 0.01}}
 	dense := func(weight func(j, t int) float64) []float64 {
 		z := make([]float64, nt)
 		for k, j := range x.Idx {

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -91,6 +92,7 @@ func newVectorizer(cfg VectorizerConfig, all string, ends []uint32, idf []float6
 			nChars++
 		}
 	}
+	v.setIdxBits(len(ends))
 	v.words = tableFor(len(ends) - nChars)
 	if nChars > 0 {
 		v.chars = tableFor(nChars)
@@ -210,7 +212,7 @@ func (v *Vectorizer) transform(dst *Sparse, tokens []string, scratch []byte, dd 
 		}
 		dst.Idx = dst.Idx[:n]
 	} else {
-		dd.collapse(dst, len(v.ends))
+		dd.collapse(dst)
 	}
 	if v.Kind == TFIDF {
 		for k, j := range dst.Idx {
@@ -252,31 +254,41 @@ func invSqrt(ss float64) float64 {
 
 // Dedup is reusable scratch that lets TransformUnsorted merge repeated features without sorting.
 type Dedup struct {
-	mark []uint32
-	slot []int32
-	gen  uint32
+	// slots is an open-addressing table sized to the title, not to the vocabulary, so it stays
+	// in the L1 cache: slot holds 1 + the position in dst.Idx of the feature hashed there, 0 when
+	// empty.
+	slots []int32
 }
 
 // collapse merges repeats in dst.Idx into counts in dst.Val, keeping first-appearance order.
-func (d *Dedup) collapse(dst *Sparse, nf int) {
-	if len(d.mark) != nf {
-		d.mark, d.slot, d.gen = make([]uint32, nf), make([]int32, nf), 0
+func (d *Dedup) collapse(dst *Sparse) {
+	size := 16
+	for size < 2*len(dst.Idx) {
+		size *= 2
 	}
-	d.gen++
-	if d.gen == 0 {
-		clear(d.mark)
-		d.gen = 1
+	if cap(d.slots) < size {
+		d.slots = make([]int32, size)
 	}
+	slots := d.slots[:size]
+	clear(slots)
+	shift := 64 - bits.TrailingZeros(uint(size))
+	mask := uint32(size - 1)
 	n := 0
 	for _, j := range dst.Idx {
-		if d.mark[j] == d.gen {
-			dst.Val[d.slot[j]]++
-			continue
+		for i := uint32(uint64(uint32(j)) * 0x9e3779b97f4a7c15 >> shift); ; i = (i + 1) & mask {
+			e := slots[i]
+			if e == 0 {
+				slots[i] = int32(n + 1)
+				dst.Idx[n] = j
+				dst.Val = append(dst.Val, 1)
+				n++
+				break
+			}
+			if dst.Idx[e-1] == j {
+				dst.Val[e-1]++
+				break
+			}
 		}
-		d.mark[j], d.slot[j] = d.gen, int32(n)
-		dst.Idx[n] = j
-		dst.Val = append(dst.Val, 1)
-		n++
 	}
 	dst.Idx = dst.Idx[:n]
 }

@@ -7,19 +7,33 @@ import "math/bits"
 // terms' own bytes: 10 MB of a 116k-term model, held by every server. Here every term lives in
 // one string, and two open-addressing tables of uint32 hold feature indexes: about 20 bytes per term.
 //
+// A slot's low bits hold the feature+1 (idxMask), its high bits the same bits of the key's hash
+// (a fingerprint): a probe whose fingerprint differs is skipped without reading the term, so most
+// lookups that miss (most of a title's bigrams and many of its character n-grams) and most
+// collisions cost one read of the table instead of one more of the scattered terms.
+//
 // The hashes have no seed, so lookups are deterministic; the vocabulary is fixed at training
 // time, so there is no adversary to seed against.
 type vocab struct {
 	all  string   // every term, concatenated in feature order
 	ends []uint32 // term i is all[ends[i-1]:ends[i]] (start 0 for i = 0)
-	// words is the table of the word terms: slot holds feature+1, 0 when empty; linear probing.
+	// words is the table of the word terms: slot holds feature+1 and a fingerprint, 0 when
+	// empty; linear probing.
 	words []uint32
 	// chars is the table of the character n-grams, keyed by packGram of the gram (the term
 	// without CharPrefix); charKeys[j-charStart] is the key of feature j.
 	chars     []uint32
 	charKeys  []uint64
 	charStart int32
+	idxMask   uint32 // the bits of a slot that hold feature+1
 }
+
+// setIdxBits makes room in a slot for feature+1 of n features; the rest is fingerprint.
+func (v *vocab) setIdxBits(n int) { v.idxMask = 1<<bits.Len32(uint32(n)) - 1 }
+
+// fingerprint is the bits of h a slot keeps beside the feature (not the bits slot uses, for
+// tables of up to 2^24 slots).
+func (v *vocab) fingerprint(h uint64) uint32 { return uint32(h>>8) &^ v.idxMask }
 
 // term returns the term of feature i.
 func (v *vocab) term(i int32) string {
@@ -63,13 +77,19 @@ func word[T string | []byte](v *vocab, s T) (int32, bool) {
 		return 0, false
 	}
 	mask := uint32(len(v.words) - 1)
-	for i := slot(v.words, wordHash(s)); ; i = (i + 1) & mask {
+	h := wordHash(s)
+	fp := v.fingerprint(h)
+	for i := slot(v.words, h); ; i = (i + 1) & mask {
 		e := v.words[i]
 		if e == 0 {
 			return 0, false
 		}
-		if t := v.term(int32(e - 1)); len(t) == len(s) && equal(t, s) {
-			return int32(e - 1), true
+		if e&^v.idxMask != fp {
+			continue
+		}
+		j := int32(e&v.idxMask) - 1
+		if t := v.term(j); len(t) == len(s) && equal(t, s) {
+			return j, true
 		}
 	}
 }
@@ -90,11 +110,12 @@ func (v *vocab) addWord(i int32) bool {
 		return false
 	}
 	mask := uint32(len(v.words) - 1)
-	k := slot(v.words, wordHash(t))
+	h := wordHash(t)
+	k := slot(v.words, h)
 	for v.words[k] != 0 {
 		k = (k + 1) & mask
 	}
-	v.words[k] = uint32(i) + 1
+	v.words[k] = uint32(i) + 1 | v.fingerprint(h)
 	return true
 }
 
@@ -104,12 +125,17 @@ func (v *vocab) char(key uint64) (int32, bool) {
 		return 0, false
 	}
 	mask := uint32(len(v.chars) - 1)
-	for i := slot(v.chars, charHash(key)); ; i = (i + 1) & mask {
+	h := charHash(key)
+	fp := v.fingerprint(h)
+	for i := slot(v.chars, h); ; i = (i + 1) & mask {
 		e := v.chars[i]
 		if e == 0 {
 			return 0, false
 		}
-		if j := int32(e - 1); v.charKeys[j-v.charStart] == key {
+		if e&^v.idxMask != fp {
+			continue
+		}
+		if j := int32(e&v.idxMask) - 1; v.charKeys[j-v.charStart] == key {
 			return j, true
 		}
 	}
@@ -123,10 +149,11 @@ func (v *vocab) addChar(i int32, key uint64) bool {
 	}
 	v.charKeys = append(v.charKeys, key)
 	mask := uint32(len(v.chars) - 1)
-	k := slot(v.chars, charHash(key))
+	h := charHash(key)
+	k := slot(v.chars, h)
 	for v.chars[k] != 0 {
 		k = (k + 1) & mask
 	}
-	v.chars[k] = uint32(i) + 1
+	v.chars[k] = uint32(i) + 1 | v.fingerprint(h)
 	return true
 }
