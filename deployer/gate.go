@@ -20,11 +20,6 @@ const (
 	EventAnalysisSkipped EventReason = "AnalysisSkipped" // deploy --skip-analysis, the logged emergency bypass
 )
 
-func init() {
-	warning[EventAnalysisFailed] = true
-	warning[EventAnalysisSkipped] = true
-}
-
 // ErrAnalysisFailed: a promotion gate refused the candidate (remlactl exit
 // code 5).
 var ErrAnalysisFailed = errors.New("analysis failed")

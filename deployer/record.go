@@ -35,6 +35,7 @@ const (
 // an operator should look at.
 var warning = map[EventReason]bool{
 	EventDeployFailed: true, EventRolledBack: true, EventRollbackRefused: true, EventMarkedFailed: true,
+	EventAnalysisFailed: true, EventAnalysisSkipped: true,
 }
 
 // Record is one entry of the history: a move of traffic, a change of a
