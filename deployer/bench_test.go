@@ -18,7 +18,10 @@ import (
 func BenchmarkDeployToSwitch(b *testing.B) {
 	ns := clustertest.Namespace(b)
 	d := newTestDeployer(b, ns, "operator:bench")
-	// Real pods take seconds per deploy: more than testCtx's 3 minutes for 20.
+	// What an operator gets: the chart's readiness probe (every 5 s), not the
+	// tests' faster one.
+	delete(d.cfg.Values, "probes")
+	// Real pods take seconds per deploy: more than testCtx's minutes for 20.
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	if err := d.Init(ctx, "0", quick); err != nil {

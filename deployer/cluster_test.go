@@ -60,6 +60,19 @@ func newTestDeployer(t testing.TB, ns, who string) *Deployer {
 	return d
 }
 
+// initialized gives a test its namespace, a Deployer acting as who in it,
+// the test's context, and blue initialized at version.
+func initialized(t *testing.T, who, version string) (string, *Deployer, context.Context) {
+	t.Helper()
+	ns := clustertest.Namespace(t)
+	d := newTestDeployer(t, ns, who)
+	ctx := testCtx(t)
+	if err := d.Init(ctx, version, quick); err != nil {
+		t.Fatalf("init %s: %v", version, err)
+	}
+	return ns, d, ctx
+}
+
 // testConfig is the default configuration with the test cluster's chart values.
 func testConfig() *Config {
 	cfg := DefaultConfig()
@@ -343,12 +356,7 @@ func TestConcurrentSwitches(t *testing.T) {
 // after an operator moved it back.
 func TestIncidentOnce(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	ctx := testCtx(t)
-	d := newTestDeployer(t, ns, "operator:x")
-	if err := d.Init(ctx, "1", quick); err != nil {
-		t.Fatal(err)
-	}
+	_, d, ctx := initialized(t, "operator:x", "1")
 	if err := d.Deploy(ctx, Green, "2", quick); err != nil {
 		t.Fatal(err)
 	}
@@ -754,12 +762,7 @@ func serviceAccountKubeconfig(t *testing.T, ns, name string) string {
 // switch recorded; the selector never leaves it.
 func TestInPlace(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	ctx := testCtx(t)
-	d := newTestDeployer(t, ns, "operator:p")
-	if err := d.Init(ctx, "1", quick); err != nil {
-		t.Fatal(err)
-	}
+	ns, d, ctx := initialized(t, "operator:p", "1")
 	// A steady load through the active Service across the rolling update:
 	// the chart's preStop sleep keeps each old pod serving until kube-proxy
 	// has dropped it, so no request may fail.

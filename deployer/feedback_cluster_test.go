@@ -8,8 +8,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/remla/tagger/test/clustertest"
 )
 
 // TestFeedbackStoreOutlivesColors: on the real API server, init puts the
@@ -19,12 +17,7 @@ import (
 // color leaves them, the StatefulSet and its claim template alone.
 func TestFeedbackStoreOutlivesColors(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:alice")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1.0.0", quick); err != nil {
-		t.Fatal(err)
-	}
+	ns, d, ctx := initialized(t, "operator:alice", "1.0.0")
 	secrets := func() map[string][]byte {
 		out := map[string][]byte{}
 		for _, name := range []string{"remla-feedback-key", "remla-postgresql"} {

@@ -72,12 +72,7 @@ func standing(t *testing.T, d *Deployer, c Color) Standing {
 // refused, traffic staying on blue.
 func TestRollbackReturnsToStable(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:alice")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1.0.0", quick); err != nil {
-		t.Fatal(err)
-	}
+	_, d, ctx := initialized(t, "operator:alice", "1.0.0")
 	wantEvent(t, d, "Promoted", "Normal", "blue 1.0.0 is stable", "init: nothing to compare it with", "by operator:alice")
 	if err := d.Deploy(ctx, Green, "2.0.0", quick); err != nil {
 		t.Fatal(err)
@@ -130,12 +125,7 @@ func TestRollbackReturnsToStable(t *testing.T) {
 // is failed, not a rollback target: an alert on blue changes nothing.
 func TestSwitchAwayWhileBakingFailsTheColor(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:ana")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1.0.0", quick); err != nil {
-		t.Fatal(err)
-	}
+	_, d, ctx := initialized(t, "operator:ana", "1.0.0")
 	if err := d.Deploy(ctx, Green, "2.0.0", quick); err != nil {
 		t.Fatal(err)
 	}
@@ -289,12 +279,7 @@ func TestRollbackRaces(t *testing.T) {
 // Service's annotations.
 func TestRollbackCapsWhatItRecords(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:x")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1", quick); err != nil {
-		t.Fatal(err)
-	}
+	ns, d, ctx := initialized(t, "operator:x", "1")
 	if err := d.Deploy(ctx, Green, "2", quick); err != nil {
 		t.Fatal(err)
 	}

@@ -56,12 +56,7 @@ func bakedGreen(t *testing.T, ns string) (*Deployer, context.Context) {
 // runs it) persists it with a Promoted Event, once.
 func TestBakeWindowPromotes(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:ana")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1.0.0", quick); err != nil {
-		t.Fatal(err)
-	}
+	_, d, ctx := initialized(t, "operator:ana", "1.0.0")
 	// A window long enough to be read inside it on a busy node.
 	if err := d.Deploy(ctx, Green, "2.0.0", DeployOptions{Timeout: rolloutTimeout, Bake: 10 * time.Second}); err != nil {
 		t.Fatal(err)
@@ -111,12 +106,7 @@ func TestBakeWindowPromotes(t *testing.T) {
 // traffic leaves the color during its window.
 func TestBakeWaitsOrSaysWhy(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:ana")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1", quick); err != nil {
-		t.Fatal(err)
-	}
+	_, d, ctx := initialized(t, "operator:ana", "1")
 	if err := d.Deploy(ctx, Green, "2", DeployOptions{Timeout: rolloutTimeout, Bake: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
@@ -212,12 +202,7 @@ func TestRedeployClearsStable(t *testing.T) {
 // color failed at that version, with a DeployFailed Event.
 func TestFailedDeployIsRecorded(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:ana")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1.0.0", quick); err != nil {
-		t.Fatal(err)
-	}
+	_, d, ctx := initialized(t, "operator:ana", "1.0.0")
 	err := d.Deploy(ctx, Green, "9.9.9", DeployOptions{Timeout: failTimeout, Replicas: 1, PodLabels: map[string]string{neverReady: "true"}})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("never-ready deploy: %v", err)

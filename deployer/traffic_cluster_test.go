@@ -14,12 +14,7 @@ import (
 // and an undeploy of the standby loses no request.
 func TestTrafficFollowsSelector(t *testing.T) {
 	t.Parallel()
-	ns := clustertest.Namespace(t)
-	d := newTestDeployer(t, ns, "operator:traffic")
-	ctx := testCtx(t)
-	if err := d.Init(ctx, "1.0.0", quick); err != nil {
-		t.Fatalf("init: %v", err)
-	}
+	ns, d, ctx := initialized(t, "operator:traffic", "1.0.0")
 	base := clustertest.ServiceURL(t, ns, d.cfg.ActiveService)
 	answeredBy(t, ctx, base, Blue)
 
