@@ -134,14 +134,16 @@ func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o Deploy
 	if err := d.checkNamespace(ctx); err != nil {
 		return err
 	}
-	ctx, unlock, err := d.lock(ctx, fmt.Sprintf("deploy %s %s", c, version))
+	// Until traffic moves, an interrupt at any step says so (interrupt.go).
+	op, caller := fmt.Sprintf("deploy %s %s", c, version), ctx
+	ctx, unlock, err := d.lock(ctx, op)
 	if err != nil {
-		return err
+		return interrupted(caller, op, err)
 	}
 	defer unlock()
 	v, err := d.read(ctx)
 	if err != nil {
-		return err
+		return interrupted(caller, op, err)
 	}
 	if err := d.deployRefusal(v, c, o); err != nil {
 		return err
@@ -155,11 +157,11 @@ func (d *Deployer) Deploy(ctx context.Context, c Color, version string, o Deploy
 	}
 	if err := d.deployColor(ctx, c, version, o); err != nil {
 		d.recordDeployFailed(c, version, err)
-		return err
+		return interrupted(caller, op, err)
 	}
 	_, verdict, err := d.gates(ctx, c, version, o)
 	if err != nil {
-		return err
+		return interrupted(caller, op, err)
 	}
 	reason := o.Reason
 	if reason == "" {
@@ -259,12 +261,7 @@ func (d *Deployer) deployColor(ctx context.Context, c Color, version string, o D
 	defer cancel()
 	d.log.Info("deploying", "color", c, "version", version, "release", d.cfg.Release(c), "timeout", o.timeout())
 	if _, err := d.installOrUpgrade(wctx, d.cfg.Release(c), d.colorValues(c, version, o), o.timeout()); err != nil {
-		// Interrupted while Helm applies: say so the way an interrupt while
-		// waiting does, since traffic has not moved either.
-		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("applying release %s interrupted, traffic unchanged: %w", d.cfg.Release(c), context.Cause(ctx))
-		}
-		return err
+		return interrupted(ctx, "applying release "+d.cfg.Release(c), err)
 	}
 	return d.waitRollout(wctx, c, version, o.Progress)
 }
