@@ -26,6 +26,13 @@ func AddRows[W Weight](z []float64, x *Sparse, w []W, scale []float32) {
 		return
 	}
 	touchRows(x.Idx, w, nt, scale)
+	// With int8 rows on a processor that has the assembly kernel, it adds each block to the
+	// first nt&^3 tags, four tags an instruction, and the loop below adds to the rest.
+	_, isInt8 := any(w).([]int8)
+	simd := 0
+	if isInt8 && simdInt8 {
+		simd = nt &^ 3
+	}
 	row := func(k int) ([]W, float64) {
 		j := x.Idx[k]
 		v := x.Val[k]
@@ -41,7 +48,11 @@ func AddRows[W Weight](z []float64, x *Sparse, w []W, scale []float32) {
 		r2, v2 := row(k + 2)
 		r3, v3 := row(k + 3)
 		r0, r1, r2, r3 = r0[:nt], r1[:nt], r2[:nt], r3[:nt]
-		for t := range z {
+		if simd > 0 {
+			v := [4]float64{v0, v1, v2, v3}
+			addRows4Int8(&z[0], int8s(r0), int8s(r1), int8s(r2), int8s(r3), &v, simd)
+		}
+		for t := simd; t < nt; t++ {
 			s := z[t]
 			s += v0 * float64(r0[t])
 			s += v1 * float64(r1[t])
@@ -58,6 +69,9 @@ func AddRows[W Weight](z []float64, x *Sparse, w []W, scale []float32) {
 		}
 	}
 }
+
+// int8s is the address of the first weight of a row AddRows knows to be []int8.
+func int8s[W Weight](r []W) *int8 { return (*int8)(unsafe.Pointer(&r[0])) }
 
 // touchRows loads an element of each cache line of the rows of features idx, and their scales.
 func touchRows[W Weight](idx []int32, w []W, nt int, scale []float32) {

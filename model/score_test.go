@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -97,6 +98,47 @@ func TestPredictIsDecisionOnLogits(t *testing.T) {
 		}
 		if got := m.Predict(title); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
 			t.Errorf("%q: Predict = %v, Decision on Logits = %v", title, got, want)
+		}
+	}
+}
+
+// TestAddRowsInt8Kernel: the assembly kernel (where there is one) and the portable loop give the
+// same sums bit for bit, for tag counts that are and are not multiples of four, titles of 0 to
+// 13 features (blocks of four and tails), repeated features, and extreme weights and values.
+func TestAddRowsInt8Kernel(t *testing.T) {
+	if !simdInt8 {
+		t.Skip("no int8 assembly kernel on this platform or CPU (AVX2): only the portable loop runs, and TestAddRows covers it")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, nt := range []int{4, 5, 7, 8, 13, 100, 101} {
+		const nf = 64
+		w32 := make([]float32, nf*nt)
+		for i := range w32 {
+			w32[i] = float32(rng.NormFloat64() * 3)
+		}
+		q := QuantizeInt8(w32, nt)
+		q.Q[0], q.Q[1] = -128, 127 // the int8 extremes convert exactly too
+		for n := 0; n <= 13; n++ {
+			x := &Sparse{}
+			for k := 0; k < n; k++ {
+				x.Idx = append(x.Idx, int32(rng.IntN(nf)))
+				x.Val = append(x.Val, rng.NormFloat64()*float64(int(1)<<rng.IntN(40)))
+			}
+			bias := make([]float64, nt)
+			for i := range bias {
+				bias[i] = rng.NormFloat64()
+			}
+			fast := append([]float64(nil), bias...)
+			AddRows(fast, x, q.Q, q.Scale)
+			simdInt8 = false
+			slow := append([]float64(nil), bias...)
+			AddRows(slow, x, q.Q, q.Scale)
+			simdInt8 = true
+			for i := range fast {
+				if math.Float64bits(fast[i]) != math.Float64bits(slow[i]) {
+					t.Fatalf("%d tags, %d features: z[%d] = %v with the kernel, %v with the portable loop", nt, n, i, fast[i], slow[i])
+				}
+			}
 		}
 	}
 }
