@@ -93,10 +93,9 @@ func newVectorizer(cfg VectorizerConfig, all string, ends []uint32, idf []float6
 		}
 	}
 	v.setIdxBits(len(ends))
-	v.words = tableFor(len(ends) - nChars)
+	v.words = tableFor[uint32](len(ends) - nChars)
 	if nChars > 0 {
-		v.chars = tableFor(nChars)
-		v.charKeys = make([]uint64, 0, nChars)
+		v.chars = tableFor[charSlot](nChars)
 	}
 	for i := int32(0); i < int32(len(ends)); i++ {
 		t := v.term(i)

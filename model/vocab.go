@@ -5,12 +5,14 @@ import "math/bits"
 // vocab maps terms to feature indexes. It replaces a []string of terms with a map[string]int32 (and
 // a map[uint64]int32 for the character n-grams), which cost about 85 bytes per term beyond the
 // terms' own bytes: 10 MB of a 116k-term model, held by every server. Here every term lives in
-// one string, and two open-addressing tables of uint32 hold feature indexes: about 20 bytes per term.
+// one string, and two open-addressing tables hold feature indexes: about 20 bytes per word term
+// and 60 per character n-gram (16-byte slots, at least twice as many as grams).
 //
-// A slot's low bits hold the feature+1 (idxMask), its high bits the same bits of the key's hash
-// (a fingerprint): a probe whose fingerprint differs is skipped without reading the term, so most
-// lookups that miss (most of a title's bigrams and many of its character n-grams) and most
-// collisions cost one read of the table instead of one more of the scattered terms.
+// A word slot's low bits hold the feature+1 (idxMask), its high bits the same bits of the key's
+// hash (a fingerprint): a probe whose fingerprint differs is skipped without reading the term, so
+// most lookups that miss (most of a title's bigrams) and most collisions cost one read of the
+// table instead of one more of the scattered terms. A character slot holds the gram's packed key
+// itself (at most 7 bytes), so every probe is one read.
 //
 // The hashes have no seed, so lookups are deterministic; the vocabulary is fixed at training
 // time, so there is no adversary to seed against.
@@ -21,11 +23,18 @@ type vocab struct {
 	// empty; linear probing.
 	words []uint32
 	// chars is the table of the character n-grams, keyed by packGram of the gram (the term
-	// without CharPrefix); charKeys[j-charStart] is the key of feature j.
-	chars     []uint32
-	charKeys  []uint64
+	// without CharPrefix). A slot holds the key beside its feature, so a probe reads one
+	// place: a title looks up about a hundred grams, most of them known, and a key kept
+	// apart would be a second, dependent miss for each.
+	chars     []charSlot
 	charStart int32
 	idxMask   uint32 // the bits of a slot that hold feature+1
+}
+
+// charSlot is a slot of the character table: key 0 (no packed gram is 0) is empty.
+type charSlot struct {
+	key  uint64
+	feat int32
 }
 
 // setIdxBits makes room in a slot for feature+1 of n features; the rest is fingerprint.
@@ -46,12 +55,12 @@ func (v *vocab) term(i int32) string {
 
 // tableFor returns an empty table with at least twice as many slots as n keys (a power of two),
 // so linear probing stays short.
-func tableFor(n int) []uint32 {
+func tableFor[S uint32 | charSlot](n int) []S {
 	size := 8
 	for size < 2*n {
 		size *= 2
 	}
-	return make([]uint32, size)
+	return make([]S, size)
 }
 
 // wordHash is 64-bit FNV-1a of the term spread over the high bits (Fibonacci hashing); the
@@ -67,7 +76,7 @@ func wordHash[T string | []byte](s T) uint64 {
 func charHash(key uint64) uint64 { return (key ^ key>>29) * 0x9e3779b97f4a7c15 }
 
 // slot returns the start slot of hash h in a table of len(t) (a power of two) slots.
-func slot(t []uint32, h uint64) uint32 {
+func slot[S uint32 | charSlot](t []S, h uint64) uint32 {
 	return uint32(h >> (64 - bits.TrailingZeros(uint(len(t)))))
 }
 
@@ -125,35 +134,27 @@ func (v *vocab) char(key uint64) (int32, bool) {
 		return 0, false
 	}
 	mask := uint32(len(v.chars) - 1)
-	h := charHash(key)
-	fp := v.fingerprint(h)
-	for i := slot(v.chars, h); ; i = (i + 1) & mask {
-		e := v.chars[i]
-		if e == 0 {
+	for i := slot(v.chars, charHash(key)); ; i = (i + 1) & mask {
+		switch e := &v.chars[i]; e.key {
+		case key:
+			return e.feat, true
+		case 0:
 			return 0, false
-		}
-		if e&^v.idxMask != fp {
-			continue
-		}
-		if j := int32(e&v.idxMask) - 1; v.charKeys[j-v.charStart] == key {
-			return j, true
 		}
 	}
 }
 
 // addChar inserts feature i, a character n-gram with the given packed key; false if it is
-// already there. Features must be added in order, from charStart.
+// already there.
 func (v *vocab) addChar(i int32, key uint64) bool {
 	if _, dup := v.char(key); dup {
 		return false
 	}
-	v.charKeys = append(v.charKeys, key)
 	mask := uint32(len(v.chars) - 1)
-	h := charHash(key)
-	k := slot(v.chars, h)
-	for v.chars[k] != 0 {
+	k := slot(v.chars, charHash(key))
+	for v.chars[k].key != 0 {
 		k = (k + 1) & mask
 	}
-	v.chars[k] = uint32(i) + 1 | v.fingerprint(h)
+	v.chars[k] = charSlot{key: key, feat: i}
 	return true
 }
