@@ -151,6 +151,15 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonSafe says which ASCII bytes encoding/json writes as they are (with HTML escaping): the
+// printable ones but for '"', '\\', '<', '>' and '&'. One load a byte instead of six tests.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := byte(0x20); c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as encoding/json does by default: with
 // <, > and & escaped for HTML, U+2028 and U+2029 escaped, and invalid UTF-8
 // replaced by U+FFFD.
@@ -159,7 +168,7 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}
