@@ -27,7 +27,7 @@ func TestInterrupted(t *testing.T) {
 		{"a deadline is not an interrupt", expired, readErr, ""},
 		{"a read cut by Ctrl-C", canceled, readErr, "deploy green 9 interrupted, traffic unchanged: context canceled"},
 		{"a refusal after Ctrl-C", canceled, refused, "deploy green 9 interrupted, traffic unchanged: context canceled"},
-		{"already said", canceled, errors.New("waiting for remla-green interrupted, traffic unchanged: context canceled"), ""},
+		{"already said", canceled, fmt.Errorf("rollout: %w", interrupted(canceled, "waiting for remla-green", context.Canceled)), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := interrupted(tc.ctx, "deploy green 9", tc.err)

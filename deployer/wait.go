@@ -164,7 +164,7 @@ func (d *Deployer) waitRollout(ctx context.Context, c Color, version string, pro
 		select {
 		case <-ctx.Done():
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("waiting for %s interrupted, traffic unchanged: %w", name, context.Cause(ctx))
+				return interrupted(ctx, "waiting for "+name, ctx.Err())
 			}
 			return d.rolloutError(c, version, time.Since(start), last, nil)
 		case <-t.C:

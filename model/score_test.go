@@ -109,6 +109,11 @@ func TestAddRowsInt8Kernel(t *testing.T) {
 	if !simdInt8 {
 		t.Skip("no int8 assembly kernel on this platform or CPU (AVX2): only the portable loop runs, and TestAddRows covers it")
 	}
+	portable := func(f func()) {
+		simdInt8 = false
+		defer func() { simdInt8 = true }()
+		f()
+	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, nt := range []int{4, 5, 7, 8, 13, 100, 101} {
 		const nf = 64
@@ -130,10 +135,8 @@ func TestAddRowsInt8Kernel(t *testing.T) {
 			}
 			fast := append([]float64(nil), bias...)
 			AddRows(fast, x, q.Q, q.Scale)
-			simdInt8 = false
 			slow := append([]float64(nil), bias...)
-			AddRows(slow, x, q.Q, q.Scale)
-			simdInt8 = true
+			portable(func() { AddRows(slow, x, q.Q, q.Scale) })
 			for i := range fast {
 				if math.Float64bits(fast[i]) != math.Float64bits(slow[i]) {
 					t.Fatalf("%d tags, %d features: z[%d] = %v with the kernel, %v with the portable loop", nt, n, i, fast[i], slow[i])
