@@ -38,6 +38,17 @@ func TestDecisionPick(t *testing.T) {
 	}
 }
 
+// TestDecisionPickTies: equal logits go to the first tag, for the top and in the order picked.
+func TestDecisionPickTies(t *testing.T) {
+	z := []float64{-1, 0.5, 0.5, -1}
+	if got := NewDecision(Rule{Thresholds: []float64{0.9, 0.9, 0.9, 0.9}, AlwaysTop: true}).Pick(nil, z); !slices.Equal(got, []int{1}) {
+		t.Errorf("top of a tie = %v, want [1]", got)
+	}
+	if got := NewDecision(Rule{Thresholds: []float64{0.1, 0.1, 0.1, 0.1}, Relative: 1}).Pick(nil, z); !slices.Equal(got, []int{1, 2}) {
+		t.Errorf("tied picks = %v, want [1 2]", got)
+	}
+}
+
 // TestAddRows checks the kernel against a plain dense x·W for each weight type, bit for bit.
 func TestAddRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
