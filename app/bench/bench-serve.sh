@@ -8,7 +8,9 @@
 # apart, and the median over many rounds are the figures to read. Prints each
 # round's req/s and p99, the ratios (median, min, max), and the server's
 # resident memory (VmRSS from /proc): at start, after the warm-up, at the end,
-# and min/max sampled each second across all rounds.
+# and min/max sampled each second across all rounds. With the split, also
+# wrk's own CPU per request and how busy it kept its core: a load generator
+# below 100 % waited for the server, so the server set the pace.
 #
 # Settings (environment): MODEL (default models/latest.model, trained into
 # .run/bench-model when missing), ROUNDS (10), DURATION (3s per endpoint and
@@ -80,23 +82,29 @@ sampler=$!
 # ticks (/proc/<pid>/stat, /proc/stat).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 server_cpu=$([ "$split" = 1 ] && echo cpu0 || echo cpu)
-busy_ticks() { awk -v c="$server_cpu" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+busy_ticks() { awk -v c="${1:-$server_cpu}" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+# wrk's CPU: CPU 1 with SPLIT=1 (it runs nowhere else); not told apart from
+# the server's with SPLIT=0.
+client_cpu=$([ "$split" = 1 ] && echo cpu1 || echo none)
 tck=$(getconf CLK_TCK)
 
 # bench script path -> the BENCH line of one wrk run, with the server's CPU
 # µs per request (cpu_us) and the share of the server's CPU that other
 # processes used meanwhile (others): on a shared machine req/s says how much
-# of the core the server got, cpu_us what a request costs it.
+# of the core the server got, cpu_us what a request costs it. With SPLIT=1
+# also the busy time of wrk's CPU per request (client_us, 0 otherwise) and
+# its share of the round (client_busy): below 1, wrk waited for the server.
 bench() {
-  local c0 w0 c1 w1 line
-  c0=$(cpu_ticks) w0=$(busy_ticks)
+  local c0 w0 k0 c1 w1 k1 line
+  c0=$(cpu_ticks) w0=$(busy_ticks) k0=$(busy_ticks "$client_cpu")
   ${wrk_pin[@]+"${wrk_pin[@]}"} wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "app/bench/$1" \
     "http://127.0.0.1:$port$2" >"$work/wrk.txt"
-  c1=$(cpu_ticks) w1=$(busy_ticks)
+  c1=$(cpu_ticks) w1=$(busy_ticks) k1=$(busy_ticks "$client_cpu")
   line=$(grep '^BENCH ' "$work/wrk.txt")
-  awk -v l="$line" -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v tck="$tck" 'BEGIN {
+  awk -v l="$line" -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v k=$((${k1:-0} - ${k0:-0})) -v tck="$tck" 'BEGIN {
     split(l, f, /[ =]/); for (i = 2; i < length(f); i += 2) v[f[i]] = f[i + 1]
-    printf "%s cpu_us=%.1f others=%.3f\n", l, c / tck * 1e6 / v["requests"], (w - c) / tck / v["duration_s"] }'
+    printf "%s cpu_us=%.1f others=%.3f client_us=%.1f client_busy=%.3f\n", l, c / tck * 1e6 / v["requests"],
+      (w - c) / tck / v["duration_s"], k / tck * 1e6 / v["requests"], k / tck / v["duration_s"] }'
 }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 errors() { echo $(( $(field "$1" errors_connect) + $(field "$1" errors_read) + $(field "$1" errors_write) + $(field "$1" errors_status) + $(field "$1" errors_timeout) )); }
@@ -113,13 +121,19 @@ for r in $(seq "$rounds"); do
     predict) p=$(bench predict.lua /api/v1/predict) ;;
     esac
   done
-  printf '%s %s %s %s %s %s %s %s %s %s %s %s\n' "$r" "$(field "$h" rps)" "$(field "$h" p99_ms)" "$(errors "$h")" \
+  printf '%s %s %s %s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$r" "$(field "$h" rps)" "$(field "$h" p99_ms)" "$(errors "$h")" \
     "$(field "$p" rps)" "$(field "$p" p99_ms)" "$(field "$p" max_ms)" "$(errors "$p")" \
-    "$(field "$h" cpu_us)" "$(field "$p" cpu_us)" "$(field "$h" others)" "$(field "$p" others)" >>"$work/rounds.txt"
+    "$(field "$h" cpu_us)" "$(field "$p" cpu_us)" "$(field "$h" others)" "$(field "$p" others)" \
+    "$(field "$h" client_us)" "$(field "$p" client_us)" "$(field "$h" client_busy)" "$(field "$p" client_busy)" >>"$work/rounds.txt"
 done
 kill "$sampler" 2>/dev/null || true
 sampler=
 rss_after=$(rss_kb)
+# Of it, the server's own memory (RssAnon) and the pages of files it maps
+# (RssFile: mostly the executable, whose count follows the page cache's
+# state, e.g. 19.5 against 24.2 MB for two copies of one binary).
+rss_anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status")
+rss_file=$(awk '/^RssFile:/ {print $2}' "/proc/$pid/status")
 rss_min=$(sort -n "$work/rss.txt" | head -1)
 rss_max=$(sort -n "$work/rss.txt" | tail -1)
 curl -fsS "http://127.0.0.1:$port/metrics" >"$work/metrics.txt"
@@ -157,5 +171,8 @@ healthz:        $(stats '$2' %.0f) req/s; p99 $(stats '$3' %.2f) ms; CPU $(stats
 predict:        $(stats '$5' %.0f) req/s; p99 $(stats '$6' %.2f) ms; CPU $(stats '$10' %.1f) µs/req (wrk, end to end); server counted num_pred=$num_pred, incl. 3 s warm-up
 others:         other processes kept the server's CPU busy $(stats '100 * ($11 + $12) / 2' %.1f) % of each round (/proc/stat less the server's own time): the machine's noise
 model p99:      <= $model_p99 s (predict_latency_seconds bucket holding 99 % of predictions)
-RSS (VmRSS):    start $(mb "$rss_start") MB, after warm-up $(mb "$rss_before") MB, end $(mb "$rss_after") MB, during min $(mb "$rss_min") / max $(mb "$rss_max") MB
+RSS (VmRSS):    start $(mb "$rss_start") MB, after warm-up $(mb "$rss_before") MB, end $(mb "$rss_after") MB, during min $(mb "$rss_min") / max $(mb "$rss_max") MB; at the end anonymous $(mb "$rss_anon") MB, file-backed $(mb "$rss_file") MB
 REPORT
+if [ "$split" = 1 ]; then
+  echo "client:         wrk's CPU 1 per request: healthz $(stats '$13' %.1f) µs, predict $(stats '$14' %.1f) µs; busy healthz $(stats '100 * $15' %.0f) %, predict $(stats '100 * $16' %.0f) % of each round (below 100 %: wrk waited for the server)"
+fi
