@@ -71,21 +71,8 @@ func TestDeploymentBecomesAvailable(t *testing.T) {
 func TestServiceSelectorMovesTraffic(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	cs := clustertest.Client(t)
-	clustertest.AppImage(t, clustertest.Good, smokeTag)
 	ctx := t.Context()
-	for _, color := range []string{"blue", "green"} {
-		d := deployment("web-"+color, map[string]string{"app": "web", "color": color}, 1)
-		if _, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("create deployment: %v", err)
-		}
-	}
-	if _, err := cs.CoreV1().Services(ns).Create(ctx, service("web", "blue"), metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create service: %v", err)
-	}
-	waitAvailable(t, cs, ns, "web-blue", 1)
-	waitAvailable(t, cs, ns, "web-green", 1)
-	base := clustertest.ServiceURL(t, ns, "web")
-	waitColor(t, base, "blue")
+	base := twoColors(t, cs, ns)
 
 	patch := []byte(`{"spec":{"selector":{"color":"green"}}}`)
 	if _, err := cs.CoreV1().Services(ns).Patch(ctx, "web", types.StrategicMergePatchType, patch, metav1.PatchOptions{}); err != nil {
@@ -205,20 +192,8 @@ func BenchmarkDeploymentAvailable(b *testing.B) {
 func BenchmarkServiceSelectorSwitch(b *testing.B) {
 	ns := clustertest.Namespace(b)
 	cs := clustertest.Client(b)
-	clustertest.AppImage(b, clustertest.Good, smokeTag)
 	ctx := b.Context()
-	for _, color := range []string{"blue", "green"} {
-		d := deployment("web-"+color, map[string]string{"app": "web", "color": color}, 1)
-		if _, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		waitAvailable(b, cs, ns, "web-"+color, 1)
-	}
-	if _, err := cs.CoreV1().Services(ns).Create(ctx, service("web", "blue"), metav1.CreateOptions{}); err != nil {
-		b.Fatal(err)
-	}
-	base := clustertest.ServiceURL(b, ns, "web")
-	waitColor(b, base, "blue")
+	base := twoColors(b, cs, ns)
 	colors := []string{"green", "blue"}
 	for i := 0; b.Loop(); i++ {
 		color := colors[i%2]
@@ -228,6 +203,28 @@ func BenchmarkServiceSelectorSwitch(b *testing.B) {
 		}
 		waitColor(b, base, color)
 	}
+}
+
+// twoColors runs a blue and a green Deployment of the app (one pod each)
+// behind a Service "web" that selects blue, and returns the Service's URL once
+// blue answers through it.
+func twoColors(tb testing.TB, cs kubernetes.Interface, ns string) string {
+	tb.Helper()
+	clustertest.AppImage(tb, clustertest.Good, smokeTag)
+	for _, color := range []string{"blue", "green"} {
+		d := deployment("web-"+color, map[string]string{"app": "web", "color": color}, 1)
+		if _, err := cs.AppsV1().Deployments(ns).Create(tb.Context(), d, metav1.CreateOptions{}); err != nil {
+			tb.Fatalf("create deployment %s: %v", d.Name, err)
+		}
+	}
+	if _, err := cs.CoreV1().Services(ns).Create(tb.Context(), service("web", "blue"), metav1.CreateOptions{}); err != nil {
+		tb.Fatalf("create service: %v", err)
+	}
+	waitAvailable(tb, cs, ns, "web-blue", 1)
+	waitAvailable(tb, cs, ns, "web-green", 1)
+	base := clustertest.ServiceURL(tb, ns, "web")
+	waitColor(tb, base, "blue")
+	return base
 }
 
 // deployment runs the app image; the pods answer with their color label.
